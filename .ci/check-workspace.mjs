@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// Checks the shape of the workspace that no compiler checks:
+// - every publishable package has the fields a consumer relies on (exports with types, files,
+//   engines, sideEffects, README, src/index.ts);
+// - dependency direction: @toolwright/core depends on no other Toolwright package; every other
+//   package takes core as a peer dependency plus a workspace dev dependency; no cycles;
+// - no package imports another package's internals, imports a package it does not declare,
+//   or reaches outside its own folder with a relative import.
+// Usage: node .ci/check-workspace.mjs [workspace-root]   (exit 1 and a list of problems when any)
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SCOPE = '@toolwright/';
+const CORE = '@toolwright/core';
+const SOURCE_FILE = /\.(c|m)?tsx?$|\.(c|m)?jsx?$/;
+const IMPORT_PATTERNS = [
+  /\bimport\s+(?:type\s+)?[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
+  /\bexport\s+(?:type\s+)?[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
+  /\bimport\s*['"]([^'"]+)['"]/g,
+  /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+];
+
+/** @param {string} root @returns {{ dir: string, json: any }[]} */
+function listWorkspaces(root) {
+  const workspaces = [];
+  for (const group of ['packages', 'apps']) {
+    const groupDir = join(root, group);
+    if (!existsSync(groupDir)) continue;
+    for (const entry of readdirSync(groupDir).sort()) {
+      const dir = join(groupDir, entry);
+      const manifest = join(dir, 'package.json');
+      if (statSync(dir).isDirectory() && existsSync(manifest)) {
+        workspaces.push({ dir, json: JSON.parse(readFileSync(manifest, 'utf8')) });
+      }
+    }
+  }
+  return workspaces;
+}
+
+/** @param {string} dir @returns {string[]} */
+function sourceFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const files = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...sourceFiles(path));
+    else if (SOURCE_FILE.test(entry.name)) files.push(path);
+  }
+  return files;
+}
+
+/** @param {string} text @returns {string[]} */
+function importsOf(text) {
+  const withoutComments = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const specifiers = new Set();
+  for (const pattern of IMPORT_PATTERNS) {
+    for (const match of withoutComments.matchAll(pattern)) specifiers.add(match[1]);
+  }
+  return [...specifiers];
+}
+
+/** @param {any} json */
+function declaredDependencies(json) {
+  return new Set([
+    ...Object.keys(json.dependencies ?? {}),
+    ...Object.keys(json.peerDependencies ?? {}),
+    ...Object.keys(json.devDependencies ?? {}),
+    ...Object.keys(json.optionalDependencies ?? {}),
+  ]);
+}
+
+/** @param {any} json */
+function internalDependencies(json) {
+  return [...declaredDependencies(json)].filter((name) => name.startsWith(SCOPE));
+}
+
+/**
+ * @param {string} root
+ * @returns {string[]} problems, one sentence each
+ */
+export function checkWorkspace(root) {
+  const problems = [];
+  const workspaces = listWorkspaces(root);
+  const byName = new Map(workspaces.map((workspace) => [workspace.json.name, workspace]));
+
+  for (const { dir, json } of workspaces) {
+    const where = relative(root, dir);
+    const name = json.name ?? where;
+    if (!json.name?.startsWith(SCOPE)) problems.push(`${where}: the package name must start with ${SCOPE}`);
+    if (json.engines?.node !== '>=20') problems.push(`${name}: engines.node must be ">=20"`);
+    if (json.type !== 'module') problems.push(`${name}: "type" must be "module" (ESM only)`);
+    if (!existsSync(join(dir, 'src', 'index.ts')) && !existsSync(join(dir, 'src', 'main.ts'))) {
+      problems.push(`${name}: src/index.ts is missing`);
+    }
+    if (!existsSync(join(dir, 'README.md'))) problems.push(`${name}: README.md is missing`);
+
+    if (!json.private) {
+      if (typeof json.sideEffects !== 'boolean' && !Array.isArray(json.sideEffects)) {
+        problems.push(`${name}: declare "sideEffects"`);
+      }
+      if (!Array.isArray(json.files) || !json.files.includes('dist')) problems.push(`${name}: "files" must include "dist"`);
+      const root = json.exports?.['.'];
+      if (!root || typeof root !== 'object' || !root.types || !root.import) {
+        problems.push(`${name}: exports["."] needs "types" and "import"`);
+      }
+      for (const [subpath, target] of Object.entries(json.exports ?? {})) {
+        if (subpath === './package.json') continue;
+        if (typeof target !== 'object' || !target.types) problems.push(`${name}: exports["${subpath}"] needs "types"`);
+        else if (Object.keys(target)[0] !== 'types') problems.push(`${name}: exports["${subpath}"]: "types" must come first`);
+      }
+    }
+
+    const internal = internalDependencies(json);
+    if (json.name === CORE) {
+      for (const dependency of internal) problems.push(`${CORE} must depend on no other Toolwright package, but declares ${dependency}`);
+    } else if (!json.private) {
+      if (!json.peerDependencies?.[CORE]?.startsWith('workspace:')) {
+        problems.push(`${name}: declare ${CORE} as a peer dependency ("workspace:^")`);
+      }
+      if (!json.devDependencies?.[CORE]?.startsWith('workspace:')) {
+        problems.push(`${name}: declare ${CORE} as a dev dependency ("workspace:*")`);
+      }
+      if (json.dependencies?.[CORE]) problems.push(`${name}: ${CORE} belongs in peerDependencies, not dependencies`);
+    }
+    for (const dependency of internal) {
+      const target = byName.get(dependency);
+      if (!target) problems.push(`${name}: depends on ${dependency}, which is not in this workspace`);
+      else if (target.json.private) problems.push(`${name}: depends on ${dependency}, which is private`);
+    }
+
+    const declared = declaredDependencies(json);
+    for (const file of sourceFiles(join(dir, 'src'))) {
+      const at = relative(root, file);
+      for (const specifier of importsOf(readFileSync(file, 'utf8'))) {
+        if (specifier.startsWith('.')) {
+          const target = resolve(dirname(file), specifier);
+          if (target !== dir && !target.startsWith(dir + sep)) {
+            problems.push(`${at}: "${specifier}" reaches outside ${name}; import the other package by name`);
+          }
+          continue;
+        }
+        if (!specifier.startsWith(SCOPE)) continue;
+        const [, packageName = '', ...rest] = /^(@toolwright\/[^/]+)(?:\/(.*))?$/.exec(specifier) ?? [];
+        const subpath = rest[0] === undefined ? '.' : `./${rest[0]}`;
+        if (packageName === json.name) {
+          problems.push(`${at}: imports its own package "${specifier}"; use a relative import`);
+          continue;
+        }
+        if (!declared.has(packageName)) problems.push(`${at}: imports ${packageName} without declaring it in package.json`);
+        const target = byName.get(packageName);
+        if (target && !Object.hasOwn(target.json.exports ?? {}, subpath)) {
+          problems.push(`${at}: "${specifier}" is internal to ${packageName}; only its exports (${Object.keys(target.json.exports ?? {}).join(', ')}) are public`);
+        }
+      }
+    }
+  }
+
+  // Cycles over declared internal dependencies.
+  const state = new Map();
+  const visit = (name, path) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'active') {
+      problems.push(`dependency cycle: ${[...path.slice(path.indexOf(name)), name].join(' → ')}`);
+      return;
+    }
+    state.set(name, 'active');
+    for (const dependency of internalDependencies(byName.get(name)?.json ?? {})) {
+      if (byName.has(dependency)) visit(dependency, [...path, name]);
+    }
+    state.set(name, 'done');
+  };
+  for (const name of byName.keys()) visit(name, []);
+
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+  const problems = checkWorkspace(root);
+  if (problems.length > 0) {
+    console.error(`check-workspace: ${problems.length} problem(s):`);
+    for (const problem of problems) console.error(`  - ${problem}`);
+    process.exit(1);
+  }
+  console.log(`check-workspace: ${listWorkspaces(root).length} workspaces, dependency direction and imports OK`);
+}

@@ -1,0 +1,112 @@
+// Proves that .ci/check-workspace.mjs catches what it claims to, on a small fixture workspace,
+// and that the real workspace passes it. Run: node --test .ci/
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkWorkspace } from './check-workspace.mjs';
+
+const published = (name, extra = {}) => ({
+  name,
+  version: '0.0.0',
+  type: 'module',
+  sideEffects: false,
+  engines: { node: '>=20' },
+  files: ['dist'],
+  exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' }, './package.json': './package.json' },
+  ...extra,
+});
+
+function fixture(packages) {
+  const root = mkdtempSync(join(tmpdir(), 'tw-check-'));
+  for (const [folder, { json, files }] of Object.entries(packages)) {
+    const dir = join(root, folder);
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(json));
+    writeFileSync(join(dir, 'README.md'), `# ${json.name}\n`);
+    writeFileSync(join(dir, 'src', 'index.ts'), 'export {};\n');
+    for (const [file, text] of Object.entries(files ?? {})) writeFileSync(join(dir, 'src', file), text);
+  }
+  return root;
+}
+
+const roots = [];
+after(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+const peerOnCore = { peerDependencies: { '@toolwright/core': 'workspace:^' }, devDependencies: { '@toolwright/core': 'workspace:*' } };
+
+describe('check-workspace', () => {
+  it('accepts a well-formed workspace', () => {
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/sandbox': {
+        json: published('@toolwright/sandbox', peerOnCore),
+        files: { 'run.ts': "import { ToolwrightError } from '@toolwright/core';\nimport { x } from './index.js';\n" },
+      },
+    });
+    roots.push(root);
+    assert.deepEqual(checkWorkspace(root), []);
+  });
+
+  it("catches an import of another package's internals", () => {
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/sandbox': {
+        json: published('@toolwright/sandbox', peerOnCore),
+        files: { 'run.ts': "import { ERROR_CODES } from '@toolwright/core/src/errors.js';\n" },
+      },
+    });
+    roots.push(root);
+    const problems = checkWorkspace(root);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /is internal to @toolwright\/core/);
+  });
+
+  it('catches a relative import that leaves the package', () => {
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/sandbox': {
+        json: published('@toolwright/sandbox', peerOnCore),
+        files: { 'run.ts': "export { ToolwrightError } from '../../core/src/errors.js';\n" },
+      },
+    });
+    roots.push(root);
+    assert.match(checkWorkspace(root).join('\n'), /reaches outside @toolwright\/sandbox/);
+  });
+
+  it('catches core depending on another package, an undeclared import, a missing peer, and a cycle', () => {
+    const root = fixture({
+      'packages/core': {
+        json: published('@toolwright/core', { dependencies: { '@toolwright/memory': 'workspace:*' } }),
+        files: { 'x.ts': "import type { Memory } from '@toolwright/registry';\n" },
+      },
+      'packages/memory': { json: published('@toolwright/memory', { dependencies: { '@toolwright/core': 'workspace:*' } }) },
+    });
+    roots.push(root);
+    const problems = checkWorkspace(root).join('\n');
+    assert.match(problems, /@toolwright\/core must depend on no other Toolwright package/);
+    assert.match(problems, /imports @toolwright\/registry without declaring it/);
+    assert.match(problems, /@toolwright\/memory: declare @toolwright\/core as a peer dependency/);
+    assert.match(problems, /belongs in peerDependencies/);
+    assert.match(problems, /dependency cycle: @toolwright\/core → @toolwright\/memory → @toolwright\/core/);
+  });
+
+  it('catches a package without types in its exports or without engines', () => {
+    const root = fixture({
+      'packages/core': {
+        json: published('@toolwright/core', { engines: undefined, exports: { '.': { import: './dist/index.js' } } }),
+      },
+    });
+    roots.push(root);
+    const problems = checkWorkspace(root).join('\n');
+    assert.match(problems, /engines.node must be ">=20"/);
+    assert.match(problems, /needs "types" and "import"/);
+  });
+
+  it('passes on this repository', () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    assert.deepEqual(checkWorkspace(root), []);
+  });
+});

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { artifactNameSchema, authorSchema, toolNameSchema } from './artifact.js';
+import { jsonObjectSchema } from './json.js';
+
+const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a hash is 64 lowercase hex digits (see contentHash)');
+
+/** Tokens a model spent causing this call, when a model caused it. */
+export const tokenUsageSchema = z
+  .object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative() })
+  .strict();
+
+/** How a call ended: `{ ok: true }`, or `{ ok: false, error: { code, message } }`. */
+export const invocationOutcomeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true) }).strict(),
+  z
+    .object({
+      ok: z.literal(false),
+      error: z.object({ code: z.string().min(1).max(100), message: z.string().max(4000) }).strict(),
+    })
+    .strict(),
+]);
+
+/**
+ * One call of one tool version: the unit of measurement. Inputs and outputs are kept as
+ * hashes only (see `contentHash`); regression cases keep the values they need.
+ */
+export const invocationSchema = z
+  .object({
+    tool: toolNameSchema,
+    version: z.number().int().min(1),
+    /** Milliseconds since the epoch. */
+    startedAt: z.number().int().nonnegative(),
+    durationMs: z.number().nonnegative().finite(),
+    outcome: invocationOutcomeSchema,
+    inputHash: hashSchema,
+    /** Absent when the call failed. */
+    outputHash: hashSchema.optional(),
+    /** The task (agent run) that caused the call. */
+    taskId: z.string().max(200).optional(),
+    /** The model turn within the task. */
+    modelTurn: z.number().int().nonnegative().optional(),
+    tokens: tokenUsageSchema.optional(),
+  })
+  .strict();
+
+/** See {@link invocationSchema}. */
+export type Invocation = z.infer<typeof invocationSchema>;
+/** See {@link invocationOutcomeSchema}. */
+export type InvocationOutcome = z.infer<typeof invocationOutcomeSchema>;
+
+/** Which calls a summary covers: the last N, or a time range in epoch milliseconds (`until` exclusive). */
+export type SummaryWindow = { readonly lastN: number } | { readonly since: number; readonly until?: number };
+
+/** Options of {@link Memory.summary}: a window and, optionally, one version. */
+export type SummaryOptions = SummaryWindow & { readonly version?: number };
+
+/**
+ * Measured behaviour of a tool (or one version of it) over a window. Latencies in ms.
+ * With `count === 0`, rates and latencies are 0 and there are no errors.
+ */
+export interface ToolSummary {
+  readonly tool: string;
+  /** The version summarised, or `undefined` for all versions. */
+  readonly version: number | undefined;
+  readonly window: SummaryWindow;
+  readonly count: number;
+  readonly successCount: number;
+  /** successCount / count, in 0..1. */
+  readonly successRate: number;
+  readonly latency: {
+    readonly mean: number;
+    readonly p50: number;
+    readonly p95: number;
+    readonly max: number;
+    /** Standard deviation of latency. */
+    readonly spread: number;
+  };
+  /** Error codes with how often each occurred, most frequent first. */
+  readonly errors: readonly { readonly code: string; readonly count: number }[];
+  /** The most recent failures, newest first. */
+  readonly recentErrors: readonly {
+    readonly code: string;
+    readonly message: string;
+    readonly version: number;
+    readonly startedAt: number;
+  }[];
+  /** Epoch ms of the first and last call in the window, or `undefined` when empty. */
+  readonly firstAt: number | undefined;
+  readonly lastAt: number | undefined;
+}
+
+/** A lesson learned (reflection memory). */
+export const lessonInputSchema = z
+  .object({
+    text: z.string().min(1).max(2000),
+    source: z.enum(['failure', 'success', 'person']),
+    tags: z.array(z.string().min(1).max(100)).max(50).default([]),
+    /** Where it came from. */
+    provenance: z
+      .object({ taskId: z.string().max(200).optional(), invocationId: z.string().max(200).optional() })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** See {@link lessonInputSchema}. */
+export type LessonInput = z.input<typeof lessonInputSchema>;
+
+/** A stored lesson. Updates append a new lesson that `supersedes` the old one. */
+export interface Lesson extends z.output<typeof lessonInputSchema> {
+  readonly id: string;
+  readonly helpful: number;
+  readonly harmful: number;
+  /** The id of the lesson this one replaces, if any. */
+  readonly supersedes: string | undefined;
+  /** True when a newer lesson supersedes this one. */
+  readonly superseded: boolean;
+  readonly createdAt: number;
+}
+
+/** One entry of the append-only audit log. */
+export const auditEntryInputSchema = z
+  .object({
+    /** Who or what acted. */
+    actor: authorSchema.or(z.object({ kind: z.literal('system'), id: z.string().min(1) }).strict()),
+    /** What happened, e.g. `promote`, `rollback`, `policy.deny`, `approval.approve`. */
+    action: z.string().min(1).max(100),
+    artifact: artifactNameSchema.optional(),
+    fromVersion: z.number().int().min(1).optional(),
+    toVersion: z.number().int().min(1).optional(),
+    reason: z.string().max(4000),
+    evidence: jsonObjectSchema.default({}),
+  })
+  .strict();
+
+/** See {@link auditEntryInputSchema}. */
+export type AuditEntryInput = z.input<typeof auditEntryInputSchema>;
+/** A stored audit entry. */
+export interface AuditEntry extends z.output<typeof auditEntryInputSchema> {
+  readonly id: string;
+  readonly at: number;
+}
+
+/**
+ * What happened: invocations, summaries, lessons and the audit log.
+ *
+ * @example
+ * ```ts
+ * memory.record({ tool: 'total_fares', version: 1, startedAt: Date.now(), durationMs: 3,
+ *   outcome: { ok: true }, inputHash, outputHash });
+ * const summary = await memory.summary('total_fares', { lastN: 50 });
+ * console.log(summary.successRate, summary.latency.p95);
+ * ```
+ */
+export interface Memory {
+  /** Buffers one invocation and returns at once; it reaches the database on the next flush. */
+  record(invocation: Invocation): void;
+  /** Writes everything buffered. */
+  flush(): Promise<void>;
+  summary(tool: string, options: SummaryOptions): Promise<ToolSummary>;
+  addLesson(lesson: LessonInput): Promise<Lesson>;
+  /** Current (not superseded) lessons, optionally only those with one of `tags`. */
+  lessons(query?: { readonly tags?: readonly string[]; readonly limit?: number }): Promise<Lesson[]>;
+  /** Appends to the audit log. There is no way to edit or delete an entry. */
+  audit(entry: AuditEntryInput): Promise<AuditEntry>;
+  auditLog(query?: { readonly artifact?: string; readonly limit?: number }): Promise<AuditEntry[]>;
+  /** Flushes, then releases the database. */
+  close(): Promise<void>;
+}

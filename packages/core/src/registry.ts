@@ -1,0 +1,74 @@
+import type { ArtifactKind, ArtifactVersion, Author, ToolManifest, VersionStatus } from './artifact.js';
+import type { JsonValue } from './json.js';
+
+/** A new version to register. Registering content identical to an existing version returns that version. */
+export interface RegisterInput {
+  readonly kind: ArtifactKind;
+  readonly name: string;
+  /** The tool module, or the prompt section's text. */
+  readonly source: string;
+  /** The tool manifest; required for tools, absent for prompt sections. */
+  readonly spec?: ToolManifest;
+  readonly author: Author;
+  readonly reason: string;
+  /** The version this one derives from, or `null` for a first version. */
+  readonly parent: number | null;
+}
+
+/** Something changed in the registry (in this process, or in another one sharing the database). */
+export interface RegistryChangeEvent {
+  readonly type: 'registered' | 'promoted' | 'rejected' | 'rolled-back' | 'pinned' | 'unpinned';
+  readonly name: string;
+  readonly version: number;
+  /** The previously active version, for `promoted` and `rolled-back`. */
+  readonly previous?: number;
+}
+
+/** A portable toolkit: artifacts and their versions, with hashes checked on import. */
+export interface Bundle {
+  readonly format: 'toolwright.bundle';
+  readonly formatVersion: number;
+  readonly exportedAt: number;
+  readonly versions: readonly ArtifactVersion[];
+  /** Hash over the versions' content hashes; a mismatch means the bundle was altered. */
+  readonly bundleHash: string;
+}
+
+/**
+ * What exists: artifacts, their versions and statuses. Exactly one version of an artifact
+ * is active at a time; promotion is atomic, also across processes.
+ *
+ * @example
+ * ```ts
+ * const v = await registry.register({ kind: 'tool', name: 'total_fares', source, spec,
+ *   author: { kind: 'model', id: 'gpt-4o-mini' }, reason: 'new capability', parent: null });
+ * await registry.promote('total_fares', v.version);
+ * const active = await registry.active('total_fares');
+ * const unsubscribe = registry.on('change', (event) => console.log(event.type, event.name));
+ * ```
+ */
+export interface Registry {
+  register(input: RegisterInput): Promise<ArtifactVersion>;
+  /** Makes `version` the active one and retires the previous. Refused for a pinned artifact. */
+  promote(name: string, version: number, options?: { readonly reason?: string }): Promise<ArtifactVersion>;
+  /** Marks a candidate rejected. */
+  reject(name: string, version: number, reason: string): Promise<ArtifactVersion>;
+  /** Re-activates an earlier version. Refused for a pinned artifact. */
+  rollback(name: string, toVersion: number, options?: { readonly reason?: string }): Promise<ArtifactVersion>;
+  pin(name: string): Promise<void>;
+  unpin(name: string): Promise<void>;
+  get(name: string, version: number): Promise<ArtifactVersion | undefined>;
+  active(name: string): Promise<ArtifactVersion | undefined>;
+  /** The versions matching the filter; by default the active version of every artifact. */
+  list(filter?: { readonly kind?: ArtifactKind; readonly status?: VersionStatus }): Promise<ArtifactVersion[]>;
+  /** Every version of an artifact, oldest first. */
+  history(name: string): Promise<ArtifactVersion[]>;
+  /** A unified diff of two versions' sources. */
+  diff(name: string, from: number, to: number): Promise<string>;
+  exportBundle(): Promise<Bundle>;
+  /** Validates everything first; a corrupted or tampered bundle writes nothing. */
+  importBundle(bundle: JsonValue | Bundle): Promise<{ readonly imported: number; readonly skipped: number }>;
+  /** Subscribes to changes; returns the function that unsubscribes. */
+  on(event: 'change', listener: (event: RegistryChangeEvent) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,14 @@
+/**
+ * Test doubles for Toolwright, public on purpose: every package's tests use these
+ * instead of inventing their own fakes.
+ *
+ * @packageDocumentation
+ */
+export { ScriptedModel } from './scripted-model.js';
+export type {
+  RecordedCall,
+  ScriptedError,
+  ScriptedModelOptions,
+  ScriptedResponse,
+  ScriptStep,
+} from './scripted-model.js';

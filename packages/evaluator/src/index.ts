@@ -1,0 +1,12 @@
+/**
+ * `@toolwright/evaluator` — interface only today. The types it will implement are re-exported
+ * from `@toolwright/core`; the implementation lands with the improvement-pipeline issue. Nothing here pretends to work.
+ *
+ * @packageDocumentation
+ */
+export type {
+  Diagnosis,
+  DiagnosisReason,
+  Evaluator,
+  ScoreComponent,
+} from '@toolwright/core';
