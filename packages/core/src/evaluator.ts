@@ -16,6 +16,10 @@ export interface DiagnosisReason {
   readonly baseline?: number;
   /** The statistical test's p-value, when one guarded the reason. */
   readonly pValue?: number;
+  /** What was measured, e.g. `failure-rate`, `latency-mean`, `success-rate`, `wrong-output-rate`. */
+  readonly metric?: string;
+  /** Further numbers behind the reason, by name: sample sizes, counts, test statistics. */
+  readonly details?: Readonly<Record<string, number>>;
 }
 
 /** One weighted part of the score. */

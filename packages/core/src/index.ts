@@ -84,6 +84,7 @@ export type {
 export type { CompileRequest, CompiledTool, RunOptions, RunResult, Sandbox, SandboxFaultCode } from './sandbox.js';
 
 export {
+  WRONG_OUTPUT_CODE,
   auditEntryInputSchema,
   invocationOutcomeSchema,
   invocationSchema,

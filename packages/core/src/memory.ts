@@ -21,6 +21,13 @@ export const invocationOutcomeSchema = z.discriminatedUnion('ok', [
 ]);
 
 /**
+ * The outcome error code of a call whose output was checked against an expected one (a
+ * regression case's golden output, a shadow run's reference) and found wrong. Whoever
+ * records such a call uses this code; the evaluator counts it as a wrong output.
+ */
+export const WRONG_OUTPUT_CODE = 'WRONG_OUTPUT';
+
+/**
  * One call of one tool version: the unit of measurement. Inputs and outputs are kept as
  * hashes only (see `contentHash`); regression cases keep the values they need.
  */
@@ -75,7 +82,10 @@ export interface ToolSummary {
     /** Standard deviation of latency. */
     readonly spread: number;
   };
-  /** Error codes with how often each occurred, most frequent first. */
+  /**
+   * Error codes with how often each occurred, most frequent first; their counts add up to at
+   * most `count - successCount`. {@link WRONG_OUTPUT_CODE} marks calls whose output was wrong.
+   */
   readonly errors: readonly { readonly code: string; readonly count: number }[];
   /** The most recent failures, newest first. */
   readonly recentErrors: readonly {
