@@ -52,6 +52,9 @@ export const ERROR_CODES = {
   POLICY_DENIED: { area: 'policy', description: 'The safety policy denied the change.' },
   POLICY_APPROVAL_REQUIRED: { area: 'policy', description: 'The change waits for a person to approve it.' },
   POLICY_KILL_SWITCH: { area: 'policy', description: 'The kill switch is on: no self-modification happens.' },
+  POLICY_APPROVAL_NOT_FOUND: { area: 'policy', description: 'No approval request has that id.' },
+  POLICY_APPROVAL_CONFLICT: { area: 'policy', description: 'The approval request is not in a state that allows this step (already decided, or already applied).' },
+  POLICY_SECTIONS_TAMPERED: { area: 'policy', description: 'A stored copy of an immutable prompt section does not match the hash the integrator declared.' },
 
   REGRESSION_NO_CASES: { area: 'regression', description: 'There are no cases to prove a candidate against.' },
 

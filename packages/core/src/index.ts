@@ -28,6 +28,10 @@ export { parseOrThrow } from './validation.js';
 export { canonicalJson, contentHash, sha256 } from './hash.js';
 
 export { addUsage, ZERO_USAGE } from './model.js';
+export { generateObject, zodResponseSchema } from './structured-output.js';
+export type { GenerateObjectRequest } from './structured-output.js';
+export { openaiModel } from './providers/openai-model.js';
+export type { OpenAIModelOptions } from './providers/openai-model.js';
 export type {
   AssistantMessage,
   FinishReason,

@@ -169,6 +169,13 @@ export interface Memory {
   flush(): Promise<void>;
   summary(tool: string, options: SummaryOptions): Promise<ToolSummary>;
   addLesson(lesson: LessonInput): Promise<Lesson>;
+  /**
+   * Appends a new lesson that supersedes lesson `id` (which stays stored, marked superseded);
+   * lessons are never rewritten in place. Only a current lesson can be superseded.
+   */
+  updateLesson(id: string, lesson: LessonInput): Promise<Lesson>;
+  /** Counts one more helpful or harmful use of lesson `id`; returns the lesson with its new counters. */
+  rateLesson(id: string, rating: 'helpful' | 'harmful'): Promise<Lesson>;
   /** Current (not superseded) lessons, optionally only those with one of `tags`. */
   lessons(query?: { readonly tags?: readonly string[]; readonly limit?: number }): Promise<Lesson[]>;
   /** Appends to the audit log. There is no way to edit or delete an entry. */

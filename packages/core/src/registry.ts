@@ -30,7 +30,10 @@ export interface Bundle {
   readonly formatVersion: number;
   readonly exportedAt: number;
   readonly versions: readonly ArtifactVersion[];
-  /** Hash over the versions' content hashes; a mismatch means the bundle was altered. */
+  /**
+   * `contentHash({ format, formatVersion, exportedAt, versions })`: covers every field of every
+   * version (content hashes, statuses, authors, reasons), so a mismatch means the bundle was altered.
+   */
   readonly bundleHash: string;
 }
 

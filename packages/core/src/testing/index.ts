@@ -12,3 +12,11 @@ export type {
   ScriptedResponse,
   ScriptStep,
 } from './scripted-model.js';
+export { chatCompletion, chatError, startChatServer } from './chat-server.js';
+export type {
+  ChatCompletionReplyOptions,
+  ChatServer,
+  ChatServerHandler,
+  ChatServerReply,
+  ChatServerRequest,
+} from './chat-server.js';

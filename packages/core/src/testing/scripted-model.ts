@@ -1,4 +1,5 @@
 import { ModelError, ValidationError } from '../errors.js';
+import { abortableSleep, throwIfAborted } from '../internal/abort.js';
 import type { JsonValue } from '../json.js';
 import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, TokenUsage, ToolCall } from '../model.js';
 
@@ -111,7 +112,7 @@ export class ScriptedModel implements LanguageModel {
       throwIfAborted(signal);
       const step = this.#stepFor(callIndex);
       const outcome = typeof step === 'function' ? await step(request, callIndex) : step;
-      if (outcome.delayMs !== undefined && outcome.delayMs > 0) await sleep(outcome.delayMs, signal);
+      if (outcome.delayMs !== undefined && outcome.delayMs > 0) await abortableSleep(outcome.delayMs, signal);
       throwIfAborted(signal);
       if ('error' in outcome) throw outcome.error;
       const result = this.#toResult(outcome);
@@ -153,24 +154,4 @@ export class ScriptedModel implements LanguageModel {
       ? { text, toolCalls, finishReason, usage }
       : { text, toolCalls, finishReason, usage, object: structuredClone(response.object) };
   }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new ModelError('MODEL_ABORTED', 'The model request was aborted by its AbortSignal.', { cause: signal.reason });
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new ModelError('MODEL_ABORTED', 'The model request was aborted by its AbortSignal.', { cause: signal?.reason }));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
