@@ -64,6 +64,15 @@ describe('capabilitySchema', () => {
     expect(capabilitySchema.safeParse({ kind: 'fetch', origins: [origin] }).success).toBe(false);
   });
 
+  it('accepts a fallback between two listed origins and refuses one naming an unlisted origin', () => {
+    const origins = ['http://127.0.0.1:8080', 'http://127.0.0.1:8081'];
+    const fallbacks = { 'http://127.0.0.1:8080': 'http://127.0.0.1:8081' };
+    expect(capabilitySchema.parse({ kind: 'fetch', origins, fallbacks })).toEqual({ kind: 'fetch', origins, fallbacks });
+    expect(capabilitySchema.safeParse({ kind: 'fetch', origins: [origins[0]], fallbacks }).success).toBe(false);
+    expect(capabilitySchema.safeParse({ kind: 'fetch', origins, fallbacks: { 'http://127.0.0.1:8080': 'http://127.0.0.1:8080' } }).success).toBe(false);
+    expect(capabilitySchema.safeParse({ kind: 'fetch', origins, fallbacks: { 'not an origin': origins[1] } }).success).toBe(false);
+  });
+
   it('refuses an empty allow-list and unknown capability kinds', () => {
     expect(capabilitySchema.safeParse({ kind: 'fetch', origins: [] }).success).toBe(false);
     expect(capabilitySchema.safeParse({ kind: 'fs', paths: ['/'] }).success).toBe(false);

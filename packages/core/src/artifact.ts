@@ -37,13 +37,26 @@ export const originSchema = z.string().refine(
   { message: 'an origin is scheme://host[:port] with http or https and nothing after it, e.g. "https://api.example.com"' },
 );
 
-/** Permission to call `fetch` on the listed origins, and nowhere else. */
+/**
+ * Permission to call `fetch` on the listed origins, and nowhere else. `fallbacks` declares,
+ * by primary origin, a secondary origin serving the same API (both listed in `origins`):
+ * where a rewritten tool may retry when the primary fails, e.g.
+ * `{ kind: 'fetch', origins: ['https://a.example', 'https://b.example'], fallbacks: { 'https://a.example': 'https://b.example' } }`.
+ */
 export const fetchCapabilitySchema = z
   .object({
     kind: z.literal('fetch'),
     origins: z.array(originSchema).min(1, 'list at least one origin'),
+    fallbacks: z.record(originSchema, originSchema).optional(),
   })
-  .strict();
+  .strict()
+  .refine(
+    (capability) =>
+      Object.entries(capability.fallbacks ?? {}).every(
+        ([primary, secondary]) => primary !== secondary && capability.origins.includes(primary) && capability.origins.includes(secondary),
+      ),
+    { message: 'each fallback maps a listed origin to another listed origin', path: ['fallbacks'] },
+  );
 
 /**
  * Something a tool may do beyond computing on its input. Deny by default: a tool gets only

@@ -41,6 +41,7 @@ export type {
   Message,
   ResponseSchema,
   SystemMessage,
+  TaskContext,
   TokenUsage,
   ToolCall,
   ToolChoice,

@@ -1,3 +1,4 @@
+import type { ToolExample } from './artifact.js';
 import type { JsonSchema, JsonValue } from './json.js';
 
 /** Tokens one model call consumed. */
@@ -79,6 +80,20 @@ export interface GenerateRequest {
   readonly maxOutputTokens?: number;
   /** Aborts the request; the model rejects with `MODEL_ABORTED`. */
   readonly signal?: AbortSignal;
+  /**
+   * A structured copy of the task the conversation is about, for models that cannot read
+   * prose (the offline model). Every model also gets the same facts in `messages`;
+   * providers for language models ignore this field.
+   */
+  readonly task?: TaskContext;
+}
+
+/** The task behind a request, as data. */
+export interface TaskContext {
+  readonly text: string;
+  readonly input?: JsonValue;
+  /** Input → expected output pairs the answer (or a tool written for it) must reproduce. */
+  readonly examples?: readonly ToolExample[];
 }
 
 /** Why the model stopped. */

@@ -7,7 +7,7 @@ import { contentHash } from '../hash.js';
 import { jsonValueSchema, type JsonObject, type JsonValue } from '../json.js';
 import { asJson } from './as-json.js';
 import type { Memory } from '../memory.js';
-import { addUsage, ZERO_USAGE, type LanguageModel, type Message, type TokenUsage, type ToolCall, type ToolDefinition } from '../model.js';
+import { addUsage, ZERO_USAGE, type LanguageModel, type Message, type TaskContext, type TokenUsage, type ToolCall, type ToolDefinition } from '../model.js';
 import type { Change, Decision, Policy } from '../policy.js';
 import type { Registry } from '../registry.js';
 import type { RegressionCase, RegressionRunner, Verdict } from '../regression.js';
@@ -18,6 +18,7 @@ import { parseOrThrow } from '../validation.js';
 import { CREATE_TOOL, createToolDefinition } from './create-tool.js';
 import { assembleInstructions, rankLessons, type PromptSection } from './instructions.js';
 import { runImprovementCycle, type ImprovementReport } from './improvement-cycle.js';
+import { inSpan, SpanKind } from './tracing.js';
 
 /** Where changes that need a person go. The safety policy's approval queue implements it. */
 export interface ApprovalSink {
@@ -285,7 +286,25 @@ export function createAgent(options: CreateAgentOptions): Agent {
     }
   };
 
-  const callTool = async (state: RunState, tool: ActiveTool, input: JsonValue, turnUsage: TokenUsage | undefined): Promise<AgentToolCall> => {
+  const callTool = (state: RunState, tool: ActiveTool, call: ToolCall, turnUsage: TokenUsage | undefined): Promise<AgentToolCall> =>
+    inSpan(
+      `execute_tool ${tool.version.name}`,
+      SpanKind.INTERNAL,
+      {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': tool.version.name,
+        'gen_ai.tool.call.id': call.id,
+        'gen_ai.tool.type': 'function',
+        'toolwright.tool.version': tool.version.version,
+      },
+      async (span) => {
+        const result = await executeTool(state, tool, call.input, turnUsage);
+        if (!result.ok) span.setAttribute('error.type', result.error?.code ?? 'unknown');
+        return result;
+      },
+    );
+
+  const executeTool = async (state: RunState, tool: ActiveTool, input: JsonValue, turnUsage: TokenUsage | undefined): Promise<AgentToolCall> => {
     const startedAt = Date.now();
     let call: AgentToolCall;
     try {
@@ -440,7 +459,20 @@ export function createAgent(options: CreateAgentOptions): Agent {
     }
   };
 
-  const run = async <S extends z.ZodType>(task: string, options: AgentRunOptions<S> = {}): Promise<AgentRunResult> => {
+  const run = <S extends z.ZodType>(task: string, options: AgentRunOptions<S> = {}): Promise<AgentRunResult> =>
+    inSpan('invoke_agent toolwright', SpanKind.INTERNAL, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'toolwright', 'gen_ai.request.model': model.modelId }, async (span) => {
+      const result = await runTask(task, options);
+      span.setAttributes({
+        'gen_ai.conversation.id': result.taskId,
+        'gen_ai.usage.input_tokens': result.tokens.input,
+        'gen_ai.usage.output_tokens': result.tokens.output,
+        'toolwright.tools.created': result.createdTools.length,
+        'toolwright.tools.reused': result.reusedTools.length,
+      });
+      return result;
+    });
+
+  const runTask = async <S extends z.ZodType>(task: string, options: AgentRunOptions<S> = {}): Promise<AgentRunResult> => {
     if (closed) throw new AgentError('AGENT_CLOSED', 'This agent was closed; create a new one.');
     if (typeof task !== 'string' || task.trim() === '') {
       throw new ToolwrightError('INVALID_ARGUMENT', 'agent.run needs a task: a non-empty string saying what to do.');
@@ -490,6 +522,11 @@ export function createAgent(options: CreateAgentOptions): Agent {
       refusedAttempts: 0,
       step: 0,
     };
+    const taskContext: TaskContext = {
+      text: task,
+      ...(parsed.input === undefined ? {} : { input: parsed.input }),
+      ...(parsed.examples === undefined ? {} : { examples: parsed.examples }),
+    };
     const messages: Message[] = [
       { role: 'system', content: await instructions(task) },
       { role: 'user', content: userContent },
@@ -501,7 +538,20 @@ export function createAgent(options: CreateAgentOptions): Agent {
     while (state.step < config.maxSteps) {
       state.step++;
       const offered = [...[...state.tools.values()].map((tool) => tool.definition), ...(state.refusedAttempts < config.maxToolAttempts ? [createToolDefinition] : [])];
-      const answer = await model.generate({ messages, tools: offered, ...(signal ? { signal } : {}) });
+      const answer = await inSpan(
+        `chat ${model.modelId}`,
+        SpanKind.CLIENT,
+        { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': model.provider, 'gen_ai.request.model': model.modelId },
+        async (span) => {
+          const generated = await model.generate({ messages, tools: offered, task: taskContext, ...(signal ? { signal } : {}) });
+          span.setAttributes({
+            'gen_ai.usage.input_tokens': generated.usage.inputTokens,
+            'gen_ai.usage.output_tokens': generated.usage.outputTokens,
+            'gen_ai.response.finish_reasons': [generated.finishReason],
+          });
+          return generated;
+        },
+      );
       usage.total = addUsage(usage.total, answer.usage);
       steps.push({ step: state.step, text: answer.text, toolCalls: answer.toolCalls.map((call) => call.name), usage: answer.usage });
       messages.push({ role: 'assistant', content: answer.text, toolCalls: answer.toolCalls });
@@ -563,7 +613,7 @@ export function createAgent(options: CreateAgentOptions): Agent {
       const names = [...state.tools.keys()];
       return { text: `There is no tool named "${call.name}". Available: ${names.length > 0 ? names.join(', ') : 'none'}; or write one with create_tool.`, isError: true };
     }
-    const result = await callTool(state, tool, call.input, turnUsage);
+    const result = await callTool(state, tool, call, turnUsage);
     state.toolCalls.push(result);
     return result.ok
       ? { text: JSON.stringify(result.output ?? null), isError: false }
