@@ -1,14 +1,16 @@
 import type { Evaluator as CoreEvaluator } from '@toolwright/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Evaluator } from './index.js';
 import * as entry from './index.js';
+import type { ConfiguredEvaluator, Evaluator } from './index.js';
 
-describe('@toolwright/evaluator (interface only)', () => {
-  it('re-exports the Evaluator interface of @toolwright/core', () => {
-    expectTypeOf<Evaluator>().toEqualTypeOf<CoreEvaluator>();
+describe('@toolwright/evaluator entry point', () => {
+  it('exports exactly the public runtime API', () => {
+    expect(Object.keys(entry).sort()).toEqual(['DEFAULT_EVALUATOR_CONFIG', 'createEvaluator', 'evaluatorConfigSchema']);
   });
 
-  it('exports no runtime values until the implementation lands', () => {
-    expect(Object.keys(entry)).toEqual([]);
+  it('re-exports core\'s Evaluator interface, which createEvaluator implements', () => {
+    expectTypeOf<Evaluator>().toEqualTypeOf<CoreEvaluator>();
+    expectTypeOf(entry.createEvaluator).returns.toEqualTypeOf<ConfiguredEvaluator>();
+    expectTypeOf<ConfiguredEvaluator>().toMatchTypeOf<CoreEvaluator>();
   });
 });
