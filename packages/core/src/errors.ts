@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   MODEL_ABORTED: { area: 'model', description: 'The request was aborted through its AbortSignal.' },
   MODEL_INVALID_RESPONSE: { area: 'model', description: 'The model answered with something that does not fit the request (bad JSON, unknown tool).' },
   MODEL_SCRIPT_EXHAUSTED: { area: 'model', description: 'A ScriptedModel was called more times than it has scripted responses.' },
+  MODEL_UNSUPPORTED_REQUEST: { area: 'model', description: 'The model cannot serve this kind of request (e.g. the offline model asked for structured output it does not understand).' },
 
   SANDBOX_SYNTAX_ERROR: { area: 'sandbox', description: 'The tool source does not parse or transpile.' },
   SANDBOX_STATIC_GATE: { area: 'sandbox', description: 'The tool source uses a construct the static gate forbids.' },
@@ -36,6 +37,7 @@ export const ERROR_CODES = {
   SANDBOX_CAPABILITY_NOT_GRANTED: { area: 'sandbox', description: 'The tool requests a capability the sandbox does not grant.' },
   SANDBOX_DISPOSED: { area: 'sandbox', description: 'The sandbox was used after dispose().' },
   SANDBOX_UNAVAILABLE: { area: 'sandbox', description: 'No isolation engine could be loaded on this Node version.' },
+  SANDBOX_LOAD_FAILED: { area: 'sandbox', description: "The tool module's top-level code threw, timed out, ran out of memory or crashed its worker while loading." },
 
   STORAGE_BAD_URL: { area: 'storage', description: 'The database URL is malformed or names an unsupported database.' },
   STORAGE_UNREACHABLE: { area: 'storage', description: 'The database server could not be reached or refused the connection.' },

@@ -65,6 +65,12 @@ export interface RunOptions {
  * (syntax, static gate, no default export, too large); `run` never throws for anything
  * the guest does.
  *
+ * Besides the language itself, guest code may use `console.log` (captured into `logs`), the
+ * capabilities it was granted (`fetch` for a fetch grant), and guest timers `setTimeout` /
+ * `clearTimeout`, whose waits count against the run's deadline: tools need them to back off
+ * between retries and to put a timeout around a capability call (the transform rewriter of
+ * `@toolwright/rewriter` writes both).
+ *
  * @example
  * ```ts
  * const tool = await sandbox.compile({ name: 'total_fares', source });
