@@ -1,0 +1,353 @@
+import {
+  jsonObjectSchema,
+  jsonValueSchema,
+  ModelError,
+  parseOrThrow,
+  toolExampleSchema,
+  ZERO_USAGE,
+  type GenerateRequest,
+  type GenerateResult,
+  type JsonObject,
+  type JsonValue,
+  type LanguageModel,
+  type TaskContext,
+  type ToolCall,
+  type ToolDefinition,
+} from '@toolwright/core';
+import { z } from 'zod';
+import { callId, quotedNames, readConversation, resultValue, type AnsweredCall, type CallPurpose } from './conversation.js';
+import { roughlyMatches } from './json-schema.js';
+import { synthesisLimitsSchema, type SynthesisLimits } from './options.js';
+import { programInDescription } from './synthesis/describe.js';
+import { inputShape, wrapInput } from './synthesis/input-shape.js';
+import { parseProgram, printProgram, programOperations, type Program } from './synthesis/program.js';
+import { evaluateProgram, EvaluationError, jsonEqual } from './synthesis/semantics.js';
+import { synthesizeTool } from './synthesize-tool.js';
+
+/** The meta-tool through which a model authors a tool (the agent offers it beside the active tools). */
+const CREATE_TOOL = 'create_tool';
+/** Assistant turns per task before the model gives up; its own plans take at most three. */
+const MAX_TURNS = 8;
+
+/** What the offline model did, for progress output and tests. */
+export type OfflineModelEvent =
+  | { readonly type: 'reused'; readonly tool: string; readonly program: string }
+  | {
+      readonly type: 'synthesised';
+      readonly tool: string;
+      readonly program: string;
+      readonly size: number;
+      readonly programsTried: number;
+      readonly durationMs: number;
+    }
+  | { readonly type: 'probing'; readonly tools: readonly string[] }
+  | { readonly type: 'cannot'; readonly reason: string };
+
+/** Options of {@link offlineModel}. */
+export interface OfflineModelOptions extends SynthesisLimits {
+  /** The model id reported to the agent (and recorded as the author of its tools). Default `offline-synthesis`. */
+  readonly modelId?: string;
+  /**
+   * When no program is found, how many existing tools (not written by this model, whose input
+   * schema accepts the examples) it calls on the examples to find one that reproduces them.
+   * 0 turns this off. Default 3.
+   */
+  readonly maxProbeTools?: number;
+  /** Called for each decision; a listener's failure is ignored. */
+  readonly onEvent?: (event: OfflineModelEvent) => void;
+}
+
+const optionsSchema = synthesisLimitsSchema
+  .extend({
+    modelId: z.string().min(1).max(200).default('offline-synthesis'),
+    maxProbeTools: z.number().int().min(0).max(20).default(3),
+    onEvent: z.custom<(event: OfflineModelEvent) => void>((value) => typeof value === 'function', 'onEvent must be a function').optional(),
+  })
+  .strict();
+
+const toolCallSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  input: jsonValueSchema,
+  inputError: z.object({ message: z.string(), raw: z.string() }).optional(),
+});
+const messageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: z.string() }),
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({ role: z.literal('assistant'), content: z.string(), toolCalls: z.array(toolCallSchema).optional() }),
+  z.object({ role: z.literal('tool'), toolCallId: z.string(), toolName: z.string(), content: z.string(), isError: z.boolean().optional() }),
+]);
+const requestSchema = z.object({
+  messages: z.array(messageSchema),
+  tools: z.array(z.object({ name: z.string(), description: z.string(), inputSchema: jsonObjectSchema })).optional(),
+  toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })]).optional(),
+  responseSchema: z.object({ name: z.string(), schema: jsonObjectSchema, description: z.string().optional() }).optional(),
+  task: z.object({ text: z.string(), input: jsonValueSchema.optional(), examples: z.array(toolExampleSchema).optional() }).optional(),
+});
+
+type Reply = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'calls'; readonly calls: readonly ToolCall[] };
+
+/** What every decision needs about the task, computed once per request. */
+interface Prepared {
+  readonly task: TaskContext;
+  readonly examples: readonly { readonly input: JsonObject; readonly output: JsonValue }[];
+  readonly toolInput: JsonObject;
+}
+
+/**
+ * The offline model: a {@link LanguageModel} that is not a language model. It needs no
+ * network and spends no tokens (usage is always zero). Given a task with examples
+ * (`GenerateRequest.task`), it calls an active tool that reproduces them, or writes one —
+ * a search for the smallest composition of typed primitives consistent with every
+ * example, emitted as readable TypeScript through `create_tool` — and answers with the
+ * tool's result. When it cannot, it says so ("I cannot solve this task: …"); it never
+ * guesses. It reads no prose: requests without `task`, and structured-output requests
+ * (`responseSchema`), are beyond it.
+ *
+ * @example
+ * ```ts
+ * import { offlineModel } from '@toolwright/offline';
+ *
+ * const model = offlineModel({ timeBudgetMs: 1000 });
+ * const agent = createAgent({ model, sandbox, memory, registry, evaluator, rewriter, regression, policy });
+ * const result = await agent.run('Total the fares', {
+ *   input: { fares: [{ price: 229.92 }, { price: 360.67 }] },
+ *   examples: [
+ *     { input: { fares: [{ price: 1 }, { price: 2 }] }, output: 3 },
+ *     { input: { fares: [{ price: 10 }] }, output: 10 },
+ *   ],
+ * });
+ * result.output; // 590.59 (to floating point), computed by the tool `sum_fares_price`
+ * result.tokens; // { input: 0, output: 0 }
+ * ```
+ */
+export function offlineModel(options: OfflineModelOptions = {}): LanguageModel {
+  return new OfflineModel(options);
+}
+
+class OfflineModel implements LanguageModel {
+  readonly specificationVersion = 'toolwright.model.v1' as const;
+  readonly provider = 'offline';
+  readonly modelId: string;
+  readonly #limits: Required<SynthesisLimits>;
+  readonly #maxProbeTools: number;
+  readonly #onEvent: ((event: OfflineModelEvent) => void) | undefined;
+
+  constructor(options: OfflineModelOptions) {
+    const { modelId, maxProbeTools, onEvent, ...limits } = parseOrThrow(optionsSchema, options, 'offlineModel options');
+    this.modelId = modelId;
+    this.#limits = limits;
+    this.#maxProbeTools = maxProbeTools;
+    this.#onEvent = onEvent;
+  }
+
+  async generate(raw: GenerateRequest): Promise<GenerateResult> {
+    const signal = raw?.signal;
+    this.#throwIfAborted(signal);
+    const { signal: _signal, ...rest } = raw ?? ({} as GenerateRequest);
+    const request = parseOrThrow(requestSchema, rest, 'offline model request');
+    if (request.responseSchema) {
+      throw new ModelError(
+        'MODEL_UNSUPPORTED_REQUEST',
+        `The offline model "${this.modelId}" cannot answer a structured-output request ("${request.responseSchema.name}"): ` +
+          'it writes tools from examples and calls them, and reads no prose. Use a language model for this request.',
+        { details: { responseSchema: request.responseSchema.name } },
+      );
+    }
+    const reply = this.#decide(request as GenerateRequest);
+    this.#throwIfAborted(signal);
+    return reply.kind === 'text'
+      ? { text: reply.text, toolCalls: [], finishReason: 'stop', usage: ZERO_USAGE }
+      : { text: '', toolCalls: reply.calls, finishReason: 'tool-calls', usage: ZERO_USAGE };
+  }
+
+  #throwIfAborted(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw new ModelError('MODEL_ABORTED', 'The model request was aborted by its AbortSignal.', { cause: signal.reason });
+  }
+
+  #emit(event: OfflineModelEvent): void {
+    try {
+      this.#onEvent?.(event);
+    } catch {
+      // A listener's failure must never change the model's answer.
+    }
+  }
+
+  #cannot(reason: string): Reply {
+    this.#emit({ type: 'cannot', reason });
+    return { kind: 'text', text: `I cannot solve this task: ${reason.replace(/[.\s]+$/, '')}.` };
+  }
+
+  #decide(request: GenerateRequest): Reply {
+    const conversation = readConversation(request.messages);
+    if (conversation.turns >= MAX_TURNS) return this.#cannot(`${conversation.turns} turns passed without an answer`);
+    const task = request.task;
+    if (!task) {
+      return this.#cannot('the request carries no task as data (GenerateRequest.task with input and examples), and the offline model reads no prose');
+    }
+    const examples = task.examples ?? [];
+    if (examples.length === 0) {
+      return this.#cannot('there are no examples (input → expected output) to learn from; give the task at least one, preferably three or more');
+    }
+    if (task.input === undefined) return this.#cannot('the task has no input to apply a tool to');
+    const shape = inputShape([...examples.map((example) => example.input), task.input]);
+    if (!shape.ok) return this.#cannot(shape.reason);
+    const prepared: Prepared = {
+      task,
+      examples: examples.map((example) => ({ input: wrapInput(example.input, shape.wrapKey), output: example.output })),
+      toolInput: wrapInput(task.input, shape.wrapKey),
+    };
+    const tools = (request.tools ?? []).filter((tool) => tool.name !== CREATE_TOOL);
+    const turn = conversation.turns + 1;
+    const noTools = 'this request allows no tool calls, and the offline model answers only through tools';
+    if (request.toolChoice === 'none' && conversation.lastCalls.length === 0) return this.#cannot(noTools);
+    const reply = conversation.lastCalls.length > 0
+      ? this.#continue(conversation.lastCalls, prepared, tools, turn)
+      : this.#start(prepared, tools, (request.tools ?? []).some((tool) => tool.name === CREATE_TOOL), turn);
+    if (reply.kind === 'calls' && request.toolChoice === 'none') return this.#cannot(noTools);
+    return reply;
+  }
+
+  /** The first turn: reuse a tool that reproduces the examples, else write one, else try existing tools. */
+  #start(prepared: Prepared, tools: readonly ToolDefinition[], canCreate: boolean, turn: number): Reply {
+    const reusable = this.#reusableTool(prepared, tools);
+    if (reusable) {
+      this.#emit({ type: 'reused', tool: reusable.tool.name, program: printProgram(reusable.program) });
+      return this.#answerCall(reusable.tool.name, prepared, turn);
+    }
+
+    const synthesis = synthesizeTool(prepared.task, { ...this.#limits, takenNames: tools.map((tool) => tool.name) });
+    if (synthesis.ok && canCreate) {
+      this.#emit({
+        type: 'synthesised',
+        tool: synthesis.spec.name,
+        program: synthesis.program,
+        size: synthesis.size,
+        programsTried: synthesis.programsTried,
+        durationMs: synthesis.durationMs,
+      });
+      return { kind: 'calls', calls: [{ id: callId({ kind: 'create' }, turn, 0), name: CREATE_TOOL, input: synthesis.spec as unknown as JsonObject }] };
+    }
+
+    const probes = this.#probeCandidates(prepared, tools);
+    if (probes.length > 0) {
+      this.#emit({ type: 'probing', tools: probes.map((tool) => tool.name) });
+      const calls: ToolCall[] = [];
+      for (const tool of probes) {
+        prepared.examples.forEach((example, index) => {
+          calls.push({ id: callId({ kind: 'probe', example: index }, turn, calls.length), name: tool.name, input: example.input });
+        });
+      }
+      return { kind: 'calls', calls };
+    }
+    if (synthesis.ok) {
+      return this.#cannot(`the program ${synthesis.program} reproduces the examples, but create_tool is not offered, so it cannot become a tool`);
+    }
+    return this.#cannot(synthesis.message);
+  }
+
+  /** An active tool this model wrote (its description records the program) whose program reproduces every example. */
+  #reusableTool(prepared: Prepared, tools: readonly ToolDefinition[]): { tool: ToolDefinition; program: Program } | undefined {
+    let best: { tool: ToolDefinition; program: Program; operations: number } | undefined;
+    for (const tool of tools) {
+      const text = programInDescription(tool.description);
+      if (text === undefined) continue;
+      let program: Program;
+      try {
+        program = parseProgram(text);
+      } catch {
+        continue;
+      }
+      if (!this.#reproduces(program, prepared)) continue;
+      const operations = programOperations(program);
+      if (!best || operations < best.operations || (operations === best.operations && tool.name < best.tool.name)) best = { tool, program, operations };
+    }
+    return best;
+  }
+
+  #reproduces(program: Program, prepared: Prepared): boolean {
+    try {
+      return prepared.examples.every((example) => jsonEqual(evaluateProgram(program, example.input), example.output, this.#limits.tolerance));
+    } catch (error) {
+      if (error instanceof EvaluationError) return false;
+      throw error;
+    }
+  }
+
+  /** Tools not written by this model whose input schema accepts every example and the task input. */
+  #probeCandidates(prepared: Prepared, tools: readonly ToolDefinition[]): ToolDefinition[] {
+    if (this.#maxProbeTools === 0) return [];
+    return tools
+      .filter((tool) => programInDescription(tool.description) === undefined)
+      .filter((tool) => [...prepared.examples.map((example) => example.input), prepared.toolInput].every((input) => roughlyMatches(tool.inputSchema, input)))
+      .slice(0, this.#maxProbeTools);
+  }
+
+  #answerCall(name: string, prepared: Prepared, turn: number): Reply {
+    return { kind: 'calls', calls: [{ id: callId({ kind: 'answer' }, turn, 0), name, input: prepared.toolInput }] };
+  }
+
+  /** A later turn: read the results of the calls this model made last, and go on. */
+  #continue(calls: readonly AnsweredCall[], prepared: Prepared, tools: readonly ToolDefinition[], turn: number): Reply {
+    const foreign = calls.find((call) => call.purpose === undefined);
+    if (foreign) return this.#cannot(`the conversation holds a call of "${foreign.call.name}" that the offline model did not make`);
+    const unanswered = calls.find((call) => call.result === undefined);
+    if (unanswered) return this.#cannot(`no result came back for the call of "${unanswered.call.name}"`);
+    const purpose = calls[0]?.purpose as CallPurpose;
+    switch (purpose.kind) {
+      case 'answer':
+        return this.#finish(calls[0] as AnsweredCall);
+      case 'create':
+        return this.#afterCreate(calls[0] as AnsweredCall, prepared, tools, turn);
+      case 'probe':
+        return this.#afterProbes(calls, prepared, turn);
+    }
+  }
+
+  #finish(call: AnsweredCall): Reply {
+    const result = call.result;
+    if (!result) return this.#cannot(`no result came back for the call of "${call.call.name}"`);
+    if (result.isError) return this.#cannot(`the tool "${call.call.name}" failed: ${result.content}`);
+    const value = resultValue(result);
+    return { kind: 'text', text: value === undefined ? JSON.stringify(result.content) : JSON.stringify(value) };
+  }
+
+  #afterCreate(call: AnsweredCall, prepared: Prepared, tools: readonly ToolDefinition[], turn: number): Reply {
+    const result = call.result;
+    if (!result) return this.#cannot('create_tool gave no answer');
+    if (result.isError) return this.#cannot(`create_tool was refused: ${result.content}`);
+    const proposed = typeof call.call.input === 'object' && call.call.input !== null && !Array.isArray(call.call.input) ? call.call.input['name'] : undefined;
+    const available = new Set(tools.map((tool) => tool.name));
+    // The agent answers either that the new tool is active, or that an existing tool already
+    // reproduces the examples and should be called instead; either way it names the tool.
+    const named = quotedNames(result.content).filter((name) => available.has(name));
+    const target = named.find((name) => name === proposed) ?? named[0];
+    if (target === undefined) return this.#cannot(`create_tool made no tool that can be called now: ${result.content}`);
+    return this.#answerCall(target, prepared, turn);
+  }
+
+  #afterProbes(calls: readonly AnsweredCall[], prepared: Prepared, turn: number): Reply {
+    const byTool = new Map<string, AnsweredCall[]>();
+    for (const call of calls) {
+      const list = byTool.get(call.call.name) ?? [];
+      list.push(call);
+      byTool.set(call.call.name, list);
+    }
+    for (const [name, probes] of byTool) {
+      const reproduced = prepared.examples.every((example, index) => {
+        const probe = probes.find((candidate) => candidate.purpose?.kind === 'probe' && candidate.purpose.example === index);
+        if (!probe?.result || probe.result.isError) return false;
+        const value = resultValue(probe.result);
+        return value !== undefined && jsonEqual(value, example.output, this.#limits.tolerance);
+      });
+      if (reproduced) {
+        this.#emit({ type: 'reused', tool: name, program: '(not written by the offline model; it reproduced every example)' });
+        return this.#answerCall(name, prepared, turn);
+      }
+    }
+    return this.#cannot(
+      `no program within the limits reproduces the examples, and none of the tools tried (${[...byTool.keys()].join(', ')}) reproduces them either`,
+    );
+  }
+}
+
