@@ -59,11 +59,15 @@ export interface DecisionReason {
 export interface Decision {
   readonly outcome: 'allow' | 'deny' | 'needs-approval';
   readonly reasons: readonly DecisionReason[];
+  /** With `needs-approval`: the id of the request the policy queued for a person, when it keeps a queue. */
+  readonly approvalId?: string;
 }
 
 /**
  * Decides whether a change may happen now, must wait for a person, or may not happen.
- * The agent it governs cannot change its rules.
+ * The agent it governs cannot change its rules. A review is a record, not a question: a policy
+ * may count an allowed change toward its caps and queue a `needs-approval` one, so callers
+ * review each change once, when they have the evidence (the verdict) for it.
  *
  * @example
  * ```ts

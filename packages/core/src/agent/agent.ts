@@ -20,12 +20,6 @@ import { assembleInstructions, rankLessons, type PromptSection } from './instruc
 import { runImprovementCycle, type ImprovementReport } from './improvement-cycle.js';
 import { inSpan, SpanKind } from './tracing.js';
 
-/** Where changes that need a person go. The safety policy's approval queue implements it. */
-export interface ApprovalSink {
-  /** Queues a change with its evidence; resolves to the request's id. */
-  submit(change: Change, evidence: JsonObject): Promise<{ readonly id: string }>;
-}
-
 /** Something the agent did, for progress output and tests. */
 export type AgentEvent =
   | { readonly type: 'tool-created'; readonly name: string; readonly version: number }
@@ -47,8 +41,6 @@ export interface AgentComponents {
   readonly rewriter: Rewriter;
   readonly regression: RegressionRunner;
   readonly policy: Policy;
-  /** Where `needs-approval` changes are queued. Without one, such changes are refused. */
-  readonly approvals?: ApprovalSink;
 }
 
 const agentOptionsSchema = z
@@ -195,16 +187,14 @@ interface RunState {
  * ```
  */
 export function createAgent(options: CreateAgentOptions): Agent {
-  const { model, sandbox, memory, registry, evaluator, rewriter, regression, policy, approvals, onEvent, ...rest } = options;
+  const { model, sandbox, memory, registry, evaluator, rewriter, regression, policy, onEvent, ...rest } = options;
   for (const [name, part] of Object.entries({ model, sandbox, memory, registry, evaluator, rewriter, regression, policy })) {
     if (part === undefined || part === null) {
       throw new ToolwrightError('INVALID_ARGUMENT', `createAgent needs "${name}". Use createToolwright() from the "toolwright" package to get every part with its default.`);
     }
   }
   const config = parseOrThrow(agentOptionsSchema, rest, 'createAgent options');
-  const components: AgentComponents = approvals
-    ? { model, sandbox, memory, registry, evaluator, rewriter, regression, policy, approvals }
-    : { model, sandbox, memory, registry, evaluator, rewriter, regression, policy };
+  const components: AgentComponents = { model, sandbox, memory, registry, evaluator, rewriter, regression, policy };
   const emit = (event: AgentEvent): void => {
     try {
       onEvent?.(event);
@@ -344,15 +334,16 @@ export function createAgent(options: CreateAgentOptions): Agent {
       heldOut: false,
     }));
 
-  /** Finds an active tool that already passes every example: the capability exists. */
+  /**
+   * Finds an active tool that already passes every example — judged by the regression runner,
+   * the same check a new tool must pass — so the capability is reused, not written again.
+   */
   const existingToolFor = async (state: RunState, examples: readonly ToolExample[]): Promise<ActiveTool | undefined> => {
     if (examples.length === 0) return undefined;
     for (const tool of state.tools.values()) {
       try {
-        const handle = await compile(tool.version);
-        const results = await sandbox.runMany(handle, examples.map((example) => example.input));
-        const passes = results.every((result, index) => result.ok && contentHash(result.value) === contentHash(examples[index]?.output ?? null));
-        if (passes) return tool;
+        const verdict = await regression.compare({ candidate: tool.version, baseline: undefined, cases: examplesAsCases(tool.version.name, examples) });
+        if (verdict.decision === 'promote' && verdict.totals.candidatePassed === examples.length) return tool;
       } catch {
         // A tool that cannot run is not the capability we are looking for.
       }
@@ -389,11 +380,6 @@ export function createAgent(options: CreateAgentOptions): Agent {
 
     const { manifest, source } = splitToolSpec({ ...spec, examples: [...examples] });
     const change: Change = { kind: 'create-tool', origin: 'agent', name: spec.name, spec: manifest, source };
-    const first = await policy.review(change, {});
-    if (first.outcome === 'deny') {
-      await audit('policy.deny', spec.name, decisionText(first), { change: asJson(change) });
-      return refuse(state, spec.name, `the safety policy denied it — ${decisionText(first)}`);
-    }
     try {
       await compile({ name: spec.name, source, spec: manifest, contentHash: contentHash({ kind: 'tool', name: spec.name, source, spec: manifest }) });
     } catch (error) {
@@ -401,6 +387,7 @@ export function createAgent(options: CreateAgentOptions): Agent {
       return refuse(state, spec.name, `the sandbox refused the source — ${message}`);
     }
 
+    // Registered as a candidate first, so even a refused tool leaves an inspectable version.
     const version = await registry.register({
       kind: 'tool',
       name: spec.name,
@@ -412,25 +399,22 @@ export function createAgent(options: CreateAgentOptions): Agent {
     });
     const verdict: Verdict = await regression.compare({ candidate: version, baseline: undefined, cases: examplesAsCases(spec.name, examples), ...(state.signal ? { signal: state.signal } : {}) });
     if (verdict.decision === 'reject') {
-      await registry.reject(spec.name, version.version, verdict.reasons.join('; '));
+      await registry.reject(spec.name, version.version, verdict.reasons.join('; ').slice(0, 4000));
       await audit('tool.reject', spec.name, verdict.reasons.join('; '), { verdict: asJson(verdict) }, { to: version.version });
       return refuse(state, spec.name, `it failed its examples — ${describeFailures(verdict)}`);
     }
+    // One review, with the evidence: the policy records it and queues it when a person must decide.
     const decision = await policy.review(change, { verdict });
     if (decision.outcome === 'deny') {
-      await registry.reject(spec.name, version.version, decisionText(decision));
-      await audit('policy.deny', spec.name, decisionText(decision), { verdict: asJson(verdict) }, { to: version.version });
+      await registry.reject(spec.name, version.version, decisionText(decision).slice(0, 4000));
+      await audit('policy.deny', spec.name, decisionText(decision), { decision: asJson(decision) }, { to: version.version });
       return refuse(state, spec.name, `the safety policy denied it — ${decisionText(decision)}`);
     }
     if (decision.outcome === 'needs-approval') {
-      if (!approvals) {
-        await registry.reject(spec.name, version.version, 'needs approval, and no approval queue is configured');
-        return refuse(state, spec.name, `it needs a person's approval (${decisionText(decision)}) and no approval queue is configured`);
-      }
-      const request = await approvals.submit(change, { version: version.version, verdict: asJson(verdict), decision: asJson(decision) });
-      await audit('approval.queue', spec.name, decisionText(decision), { approvalId: request.id }, { to: version.version });
-      emit({ type: 'tool-queued', name: spec.name, version: version.version, approvalId: request.id });
-      return `Tool "${spec.name}" passed its examples but needs a person's approval (request ${request.id}): ${decisionText(decision)}. It cannot be used in this run.`;
+      const queued = decision.approvalId === undefined ? 'the policy keeps no approval queue, so it stays a candidate' : `approval request ${decision.approvalId}`;
+      await audit('approval.queue', spec.name, decisionText(decision), { ...(decision.approvalId === undefined ? {} : { approvalId: decision.approvalId }) }, { to: version.version });
+      emit({ type: 'tool-queued', name: spec.name, version: version.version, approvalId: decision.approvalId ?? '' });
+      return `Tool "${spec.name}" v${version.version} passed its examples but needs a person's approval (${queued}): ${decisionText(decision)}. It cannot be used in this run.`;
     }
     const active = await registry.promote(spec.name, version.version, { reason: 'passed its examples; allowed by policy' });
     await audit('tool.create', spec.name, 'passed its examples; allowed by policy', { cases: verdict.totals.cases }, { to: active.version });

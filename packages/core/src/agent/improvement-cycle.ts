@@ -63,7 +63,7 @@ export async function runImprovementCycle(components: AgentComponents, options: 
 }
 
 async function improveTool(components: AgentComponents, options: ImprovementOptions, active: ArtifactVersion): Promise<ToolImprovement> {
-  const { memory, evaluator, rewriter, regression, policy, registry, approvals } = components;
+  const { memory, evaluator, rewriter, regression, policy, registry } = components;
   const base = { tool: active.name, version: active.version };
   if (active.pinned) return { ...base, outcome: 'pinned', reasons: ['pinned: never changed automatically'] };
 
@@ -94,17 +94,10 @@ async function improveTool(components: AgentComponents, options: ImprovementOpti
   const reasons: string[] = [];
   for (const candidate of candidates) {
     const change: Change = { kind: 'rewrite-tool', origin: 'agent', name: active.name, fromVersion: active.version, spec: candidate.spec, source: candidate.source };
-    const context = { current: active, diagnosis };
-    const first = await policy.review(change, context);
-    if (first.outcome === 'deny') {
-      reasons.push(`denied by policy: ${decisionText(first)}`);
-      await auditQuietly(components, 'policy.deny', active.name, decisionText(first), { author: asJson(candidate.author) }, { from: active.version });
-      continue;
-    }
     try {
       await options.compile({ name: active.name, source: candidate.source, spec: candidate.spec, contentHash: contentHash({ kind: 'tool', name: active.name, source: candidate.source, spec: candidate.spec }) });
     } catch (error) {
-      reasons.push(`refused by the sandbox: ${ToolwrightError.isInstance(error) ? error.code : String(error)}`);
+      reasons.push(`refused by the sandbox: ${ToolwrightError.isInstance(error) ? `${error.code}: ${error.message}` : String(error)}`);
       continue;
     }
     const version = await registerCandidate(components, candidate);
@@ -112,30 +105,28 @@ async function improveTool(components: AgentComponents, options: ImprovementOpti
     const verdict = await regression.compare({ candidate: version, baseline: active, cases: allCases, diagnosis });
     if (verdict.decision === 'reject') {
       reasons.push(`rejected by regression: ${verdict.reasons.join('; ')}`);
-      await registry.reject(active.name, version.version, verdict.reasons.join('; '));
+      await registry.reject(active.name, version.version, verdict.reasons.join('; ').slice(0, 4000));
       await auditQuietly(components, 'regression.reject', active.name, verdict.reasons.join('; '), { totals: asJson(verdict.totals) }, { from: active.version, to: version.version });
       continue;
     }
-    const decision = await policy.review(change, { ...context, verdict });
+    // One review, with the evidence: the policy records it and queues it when a person must decide.
+    const decision = await policy.review(change, { current: active, diagnosis, verdict });
     if (decision.outcome === 'deny') {
       reasons.push(`denied by policy: ${decisionText(decision)}`);
-      await registry.reject(active.name, version.version, decisionText(decision));
-      await auditQuietly(components, 'policy.deny', active.name, decisionText(decision), {}, { from: active.version, to: version.version });
+      await registry.reject(active.name, version.version, decisionText(decision).slice(0, 4000));
+      await auditQuietly(components, 'policy.deny', active.name, decisionText(decision), { decision: asJson(decision) }, { from: active.version, to: version.version });
       continue;
     }
     if (decision.outcome === 'needs-approval') {
-      if (!approvals) {
-        reasons.push(`needs approval (${decisionText(decision)}) and no approval queue is configured`);
-        continue;
-      }
-      const request = await approvals.submit(change, {
-        version: version.version,
-        diagnosis: asJson(diagnosis),
-        verdict: asJson(verdict),
-        diff: await registry.diff(active.name, active.version, version.version),
-      });
-      await auditQuietly(components, 'approval.queue', active.name, decisionText(decision), { approvalId: request.id }, { from: active.version, to: version.version });
-      return { ...base, outcome: 'queued', diagnosis, newVersion: version.version, approvalId: request.id, reasons: [decisionText(decision)] };
+      await auditQuietly(components, 'approval.queue', active.name, decisionText(decision), decision.approvalId === undefined ? {} : { approvalId: decision.approvalId }, { from: active.version, to: version.version });
+      return {
+        ...base,
+        outcome: 'queued',
+        diagnosis,
+        newVersion: version.version,
+        ...(decision.approvalId === undefined ? {} : { approvalId: decision.approvalId }),
+        reasons: [decisionText(decision)],
+      };
     }
     const promoted = await registry.promote(active.name, version.version, { reason: candidate.reason });
     await auditQuietly(components, 'improve.promote', active.name, candidate.reason, { totals: asJson(verdict.totals) }, { from: active.version, to: promoted.version });
