@@ -1,11 +1,28 @@
 /**
- * `@toolwright/regression` — interface only today. The types it will implement are re-exported
- * from `@toolwright/core`; the implementation lands with the improvement-pipeline issue. Nothing here pretends to work.
+ * `@toolwright/regression`: proof before promotion. Keeps each tool's regression cases (spec
+ * examples, explicit cases, captured live calls with a stable held-out split), runs a
+ * candidate and its baseline in the sandbox on every case, runs candidates in the shadow of
+ * the active version, and returns a `Verdict` that promotes only a candidate that regresses
+ * on nothing and fixes the diagnosed problem.
  *
  * @packageDocumentation
  */
+export { createRegressionRunner } from './regression-runner.js';
+export type { RegressionSuite, ShadowRequest } from './regression-runner.js';
+export type { ShadowRun } from './shadow-run.js';
+export type { ShadowSummary } from './shadow-summary.js';
+export { regressionRunnerOptionsSchema } from './options.js';
+export type { RegressionRunnerOptions } from './options.js';
+export { caseExpectationSchema, captureInputSchema, explicitCaseInputSchema, regressionCaseSchema } from './case-schemas.js';
+export type { CaptureInput, CaptureOutcome, ExplicitCaseInput } from './case-schemas.js';
+export type { RegressionDatabase } from './store/regression-database.js';
+export { REGRESSION_MIGRATION_TABLE } from './store/migrations.js';
+export { jsonDifferences, jsonEqual, formatDifferences } from './json-compare.js';
+export type { JsonDifference } from './json-compare.js';
 export type {
+  CaseExpectation,
   CaseResult,
+  CaseRun,
   CompareRequest,
   RegressionCase,
   RegressionRunner,

@@ -1,12 +1,13 @@
 /**
- * `@toolwright/rewriter` — interface only today. The types it will implement are re-exported
- * from `@toolwright/core`; the implementation lands with the improvement-pipeline issue. Nothing here pretends to work.
+ * `@toolwright/rewriter`: proposes candidate versions of a degrading tool — with any
+ * `LanguageModel` (structured output, checked, with refusals fed back), or with deterministic
+ * code transforms (timeout, retry with backoff and jitter, fallback origin, memoisation)
+ * written as readable source.
  *
  * @packageDocumentation
  */
-export type {
-  Candidate,
-  RewriteEvidence,
-  RewriteRequest,
-  Rewriter,
-} from '@toolwright/core';
+export { createModelRewriter, modelRewriteAnswerSchema, modelRewriterOptionsSchema } from './model-rewriter.js';
+export type { ModelRewriteAnswer, ModelRewriterOptions, RefusedAttempt } from './model-rewriter.js';
+export { TRANSFORM_NAMES, createTransformRewriter, transformRewriterOptionsSchema } from './transform-rewriter.js';
+export type { TransformName, TransformRewriterOptions } from './transform-rewriter.js';
+export type { Candidate, RewriteEvidence, RewriteRequest, Rewriter } from '@toolwright/core';
