@@ -113,6 +113,7 @@ export type { Bundle, RegisterInput, Registry, RegistryChangeEvent } from './reg
 export type { Diagnosis, DiagnosisReason, DiagnosisReasonKind, Evaluator, ScoreComponent } from './evaluator.js';
 export type { Candidate, RewriteEvidence, RewriteRequest, Rewriter } from './rewriter.js';
 export type {
+  CapturedCall,
   CaseExpectation,
   CaseResult,
   CaseRun,

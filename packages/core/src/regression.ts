@@ -1,7 +1,8 @@
-import type { ArtifactVersion } from './artifact.js';
+import type { ArtifactVersion, ToolManifest } from './artifact.js';
 import type { Diagnosis } from './evaluator.js';
 import type { JsonSchema, JsonValue } from './json.js';
 import type { Candidate } from './rewriter.js';
+import type { RunResult } from './sandbox.js';
 
 /** What a case asserts about the output. At least one assertion is set. */
 export interface CaseExpectation {
@@ -92,4 +93,16 @@ export interface RegressionRunner {
   compare(request: CompareRequest): Promise<Verdict>;
   /** The cases of a tool; held-out ones only when `includeHeldOut` (never for a rewriter). */
   cases(tool: string, options?: { readonly includeHeldOut?: boolean }): Promise<RegressionCase[]>;
+  /** Stores a tool's spec examples as cases (once each); called when a tool is promoted. */
+  addExamples(spec: ToolManifest): Promise<RegressionCase[]>;
+  /** Offers one served call as a case: only successful calls are kept, deduplicated by input, capped per tool. */
+  capture(call: CapturedCall): Promise<{ readonly captured: boolean }>;
+}
+
+/** A call the active version served, offered to the regression runner as a golden case. */
+export interface CapturedCall {
+  readonly tool: string;
+  readonly version?: number;
+  readonly input: JsonValue;
+  readonly result: RunResult;
 }

@@ -261,19 +261,24 @@ export function createAgent(options: CreateAgentOptions): Agent {
     });
   };
 
-  const scheduleImprovement = (tool: string): void => {
+  /** Keeps background work (captures, improvement cycles) so close() can wait for it; its failures never reach a run. */
+  const track = (work: Promise<unknown>): void => {
+    const tracked: Promise<unknown> = work.catch(() => undefined).finally(() => background.delete(tracked));
+    background.add(tracked);
+  };
+
+  /**
+   * Counts a call; every N calls of a tool starts an improvement cycle for it — in the
+   * background by default, or awaited (still never failing the run) with `inBackground: false`.
+   */
+  const scheduleImprovement = async (tool: string): Promise<void> => {
     if (config.improve === false) return;
     const count = (callsSinceImprovement.get(tool) ?? 0) + 1;
     callsSinceImprovement.set(tool, count);
     if (count < config.improve.everyNCalls) return;
     callsSinceImprovement.set(tool, 0);
-    const cycle = improve(tool);
-    if (config.improve.inBackground) {
-      const tracked = cycle.catch(() => undefined).finally(() => background.delete(tracked));
-      background.add(tracked);
-    } else {
-      background.add(cycle.catch(() => undefined));
-    }
+    if (config.improve.inBackground) track(improve(tool));
+    else await improve(tool).catch(() => undefined);
   };
 
   const callTool = (state: RunState, tool: ActiveTool, call: ToolCall, turnUsage: TokenUsage | undefined): Promise<AgentToolCall> =>
@@ -319,8 +324,12 @@ export function createAgent(options: CreateAgentOptions): Agent {
       modelTurn: state.step,
       ...(turnUsage ? { tokens: turnUsage } : {}),
     });
+    if (call.ok) {
+      // Served outputs become golden cases for future rewrites; off the user's path.
+      track(regression.capture({ tool: call.name, version: tool.version.version, input, result: { ok: true, value: call.output ?? null, durationMs: call.durationMs, logs: [] } }));
+    }
     emit({ type: 'tool-called', name: call.name, version: tool.version.version, ok: call.ok, durationMs: call.durationMs });
-    scheduleImprovement(call.name);
+    await scheduleImprovement(call.name);
     return call;
   };
 
@@ -417,6 +426,7 @@ export function createAgent(options: CreateAgentOptions): Agent {
       return `Tool "${spec.name}" v${version.version} passed its examples but needs a person's approval (${queued}): ${decisionText(decision)}. It cannot be used in this run.`;
     }
     const active = await registry.promote(spec.name, version.version, { reason: 'passed its examples; allowed by policy' });
+    await regression.addExamples(manifest);
     await audit('tool.create', spec.name, 'passed its examples; allowed by policy', { cases: verdict.totals.cases }, { to: active.version });
     state.tools.set(spec.name, { version: active, definition: { name: spec.name, description: manifest.description, inputSchema: manifest.inputSchema } });
     state.createdTools.push(spec.name);

@@ -5,7 +5,7 @@ import { contentHash } from '../hash.js';
 import type { JsonObject } from '../json.js';
 import { asJson } from './as-json.js';
 import type { Change, Decision } from '../policy.js';
-import type { Candidate } from '../rewriter.js';
+import type { Candidate, RewriteRequest, Rewriter } from '../rewriter.js';
 import type { CompiledTool } from '../sandbox.js';
 import type { AgentComponents } from './agent.js';
 
@@ -77,7 +77,7 @@ async function improveTool(components: AgentComponents, options: ImprovementOpti
   await auditQuietly(components, 'improve.diagnose', active.name, diagnosis.reasons.map((reason) => reason.message).join('; '), { diagnosis: asJson(diagnosis) }, { from: active.version });
 
   const visibleCases = await regression.cases(active.name, { includeHeldOut: false });
-  const candidates = await rewriter.propose({
+  const candidates = await proposeOrNone(rewriter, {
     artifact: active,
     diagnosis,
     evidence: {
@@ -129,10 +129,21 @@ async function improveTool(components: AgentComponents, options: ImprovementOpti
       };
     }
     const promoted = await registry.promote(active.name, version.version, { reason: candidate.reason });
+    await regression.addExamples(candidate.spec);
     await auditQuietly(components, 'improve.promote', active.name, candidate.reason, { totals: asJson(verdict.totals) }, { from: active.version, to: promoted.version });
     return { ...base, outcome: 'promoted', diagnosis, newVersion: promoted.version, reasons: [candidate.reason] };
   }
   return { ...base, outcome: 'rejected', diagnosis, reasons };
+}
+
+/** A rewriter that finds nothing acceptable may throw `REWRITER_NO_CANDIDATE`; that is "no candidate", not a failure. */
+async function proposeOrNone(rewriter: Rewriter, request: RewriteRequest): Promise<Candidate[]> {
+  try {
+    return await rewriter.propose(request);
+  } catch (error) {
+    if (ToolwrightError.isInstance(error) && error.code === 'REWRITER_NO_CANDIDATE') return [];
+    throw error;
+  }
 }
 
 async function registerCandidate(components: AgentComponents, candidate: Candidate): Promise<ArtifactVersion> {
