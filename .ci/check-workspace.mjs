@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const SCOPE = '@toolwright/';
 const CORE = '@toolwright/core';
+const UMBRELLA = 'toolwright';
 const SOURCE_FILE = /\.(c|m)?tsx?$|\.(c|m)?jsx?$/;
 const IMPORT_PATTERNS = [
   /\bimport\s+(?:type\s+)?[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
@@ -72,7 +73,17 @@ function declaredDependencies(json) {
 
 /** @param {any} json */
 function internalDependencies(json) {
-  return [...declaredDependencies(json)].filter((name) => name.startsWith(SCOPE));
+  return [...declaredDependencies(json)].filter(isInternal);
+}
+
+/** @param {string} name */
+function isInternal(name) {
+  return name.startsWith(SCOPE) || name === UMBRELLA;
+}
+
+/** A composer depends at runtime on Toolwright packages other than core (e.g. the umbrella `toolwright`). @param {any} json */
+function isComposer(json) {
+  return Object.keys(json.dependencies ?? {}).some((name) => isInternal(name) && name !== CORE);
 }
 
 /**
@@ -87,7 +98,7 @@ export function checkWorkspace(root) {
   for (const { dir, json } of workspaces) {
     const where = relative(root, dir);
     const name = json.name ?? where;
-    if (!json.name?.startsWith(SCOPE)) problems.push(`${where}: the package name must start with ${SCOPE}`);
+    if (!json.name?.startsWith(SCOPE) && json.name !== UMBRELLA) problems.push(`${where}: the package name must start with ${SCOPE} (or be the umbrella "${UMBRELLA}")`);
     if (json.engines?.node !== '>=20') problems.push(`${name}: engines.node must be ">=20"`);
     if (json.type !== 'module') problems.push(`${name}: "type" must be "module" (ESM only)`);
     if (!existsSync(join(dir, 'src', 'index.ts')) && !existsSync(join(dir, 'src', 'main.ts'))) {
@@ -114,6 +125,9 @@ export function checkWorkspace(root) {
     const internal = internalDependencies(json);
     if (json.name === CORE) {
       for (const dependency of internal) problems.push(`${CORE} must depend on no other Toolwright package, but declares ${dependency}`);
+    } else if (!json.private && isComposer(json)) {
+      // A composer (the umbrella package) ships every part: core is an ordinary dependency.
+      if (!json.dependencies?.[CORE]?.startsWith('workspace:')) problems.push(`${name}: a composer declares ${CORE} in dependencies`);
     } else if (!json.private) {
       if (!json.peerDependencies?.[CORE]?.startsWith('workspace:')) {
         problems.push(`${name}: declare ${CORE} as a peer dependency ("workspace:^")`);
@@ -140,8 +154,8 @@ export function checkWorkspace(root) {
           }
           continue;
         }
-        if (!specifier.startsWith(SCOPE)) continue;
-        const [, packageName = '', ...rest] = /^(@toolwright\/[^/]+)(?:\/(.*))?$/.exec(specifier) ?? [];
+        const [, packageName = '', ...rest] = /^(@toolwright\/[^/]+|toolwright)(?:\/(.*))?$/.exec(specifier) ?? [];
+        if (!isInternal(packageName)) continue;
         const subpath = rest[0] === undefined ? '.' : `./${rest[0]}`;
         if (packageName === json.name) {
           problems.push(`${at}: imports its own package "${specifier}"; use a relative import`);

@@ -123,3 +123,19 @@ export type {
   Verdict,
 } from './regression.js';
 export type { Change, ChangeKind, ChangeOrigin, Decision, DecisionReason, Policy, PolicyContext } from './policy.js';
+
+export { createAgent } from './agent/agent.js';
+export type {
+  Agent,
+  AgentComponents,
+  AgentEvent,
+  AgentRunOptions,
+  AgentRunResult,
+  AgentStep,
+  AgentToolCall,
+  CreateAgentOptions,
+} from './agent/agent.js';
+export { CREATE_TOOL, createToolDefinition } from './agent/create-tool.js';
+export { assembleInstructions, estimateTokens } from './agent/instructions.js';
+export type { InstructionParts, PromptSection } from './agent/instructions.js';
+export type { ImprovementOptions, ImprovementReport, ToolImprovement } from './agent/improvement-cycle.js';
