@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   STORAGE_CLOSED: { area: 'storage', description: 'The store was used after close().' },
   STORAGE_FAILED: { area: 'storage', description: 'A database operation failed; nothing partial was written.' },
   STORAGE_NOT_FOUND: { area: 'storage', description: 'No stored record has that id (e.g. a lesson to update or rate).' },
+  STORAGE_DATABASE_NOT_FOUND: { area: 'storage', description: 'No database exists at that location, and the operation only reads or changes an existing one (it does not create one).' },
 
   REGISTRY_NOT_FOUND: { area: 'registry', description: 'No artifact or version by that name and number.' },
   REGISTRY_PINNED: { area: 'registry', description: 'The artifact is pinned; unpin it before promoting or rolling back.' },

@@ -174,6 +174,20 @@ for (const kind of ['scripted', 'openai-http'] as const) {
   });
 }
 
+describe('direct calls', () => {
+  it('serves a direct call through the sandbox with metering, and refuses an unknown tool with a code', async () => {
+    const { tw } = await start('scripted', []);
+    await installTotalFares(tw);
+    const call = await tw.call('total_fares', { fares: [1, 2.5] }, { taskId: 'api-request-1' });
+    expect(call).toMatchObject({ name: 'total_fares', version: 1, ok: true, output: 3.5 });
+    const failed = await tw.call('total_fares', { fares: 'nope' });
+    expect(failed).toMatchObject({ ok: false, error: { code: 'THROWN' } });
+    await tw.memory.flush();
+    expect(await tw.memory.summary('total_fares', { lastN: 10 })).toMatchObject({ count: 2, successCount: 1 });
+    await expect(tw.call('no_such_tool', {})).rejects.toMatchObject({ code: 'REGISTRY_NOT_FOUND' });
+  });
+});
+
 describe('the agent over openai-http only', () => {
   it('retries a 429 from the model server and then succeeds', async () => {
     const { tw, model } = await start('openai-http', [{ status: 429, retryAfterMs: 5 }, { text: '42' }]);

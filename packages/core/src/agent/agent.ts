@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { splitToolSpec, toolExampleSchema, toolSpecSchema, type ArtifactVersion, type ToolExample, type ToolSpec } from '../artifact.js';
-import { AgentError, ToolwrightError } from '../errors.js';
+import { AgentError, RegistryError, ToolwrightError } from '../errors.js';
 import type { Evaluator } from '../evaluator.js';
 import { contentHash } from '../hash.js';
 import { jsonValueSchema, type JsonObject, type JsonValue } from '../json.js';
@@ -148,6 +148,12 @@ export interface AgentRunResult {
 /** An agent: runs tasks with its tools, writes tools it lacks, and improves them. */
 export interface Agent {
   run<S extends z.ZodType = z.ZodType>(task: string, options?: AgentRunOptions<S>): Promise<AgentRunResult>;
+  /**
+   * Calls the active version of a tool directly — outside a model turn, e.g. from an API that
+   * serves the tool — through the same path as a model's call: sandbox, metering, capture,
+   * improvement trigger. Tool faults are results (`ok: false`), not errors.
+   */
+  call(name: string, input: JsonValue, options?: { readonly taskId?: string; readonly signal?: AbortSignal }): Promise<AgentToolCall>;
   /** One improvement cycle now, over every active tool (or one); resolves when it is done. */
   improve(tool?: string): Promise<ImprovementReport>;
   /** Waits for background improvement cycles. */
@@ -629,8 +635,32 @@ export function createAgent(options: CreateAgentOptions): Agent {
     while (background.size > 0) await Promise.allSettled([...background]);
   };
 
+  const call = async (name: string, input: JsonValue, options: { readonly taskId?: string; readonly signal?: AbortSignal } = {}): Promise<AgentToolCall> => {
+    if (closed) throw new AgentError('AGENT_CLOSED', 'This agent was closed; create a new one.');
+    const parsedInput = parseOrThrow(jsonValueSchema, input, `input of ${name}`);
+    const version = await registry.active(name);
+    if (!version?.spec || version.kind !== 'tool') {
+      throw new RegistryError('REGISTRY_NOT_FOUND', `There is no active tool named "${name}". List the active tools with registry.list({ kind: 'tool' }).`, { details: { name } });
+    }
+    const tool: ActiveTool = { version, definition: { name, description: version.spec.description, inputSchema: version.spec.inputSchema } };
+    const state: RunState = {
+      taskId: options.taskId ?? randomUUID(),
+      task: `direct call of ${name}`,
+      examples: [],
+      signal: options.signal,
+      tools: new Map([[name, tool]]),
+      toolCalls: [],
+      createdTools: [],
+      reusedTools: [],
+      refusedAttempts: 0,
+      step: 0,
+    };
+    return callTool(state, tool, { id: `direct-${state.taskId}`, name, input: parsedInput }, undefined);
+  };
+
   return {
     run,
+    call,
     improve,
     idle,
     async close() {
