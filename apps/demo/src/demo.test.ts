@@ -1,20 +1,68 @@
-import { contentHash } from '@toolwright/core';
-import { describe, expect, it } from 'vitest';
-import { runDemo } from './demo.js';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DemoReport } from './demo.js';
 
-describe('demo (foundation stage)', () => {
-  it('validates and hashes a tool spec, refuses an invalid one with a code, and drives a scripted turn', async () => {
-    const report = await runDemo();
-    expect(report.tool.name).toBe('total_fares');
-    expect(report.tool.contentHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(report.rejected.code).toBe('INVALID_ARGUMENT');
-    expect(report.rejected.message).toContain('snake_case');
-    expect(report.modelTurn).toEqual({ toolCalls: ['total_fares'], inputTokens: 120, outputTokens: 14 });
+// The demo end to end, offline, as the README's first command runs it: the built entry point,
+// a fresh SQLite file, the JSON report on stdout. Then a second run on the same file.
+const run = promisify(execFile);
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const directory = mkdtempSync(join(tmpdir(), 'toolwright-demo-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const database = `sqlite:${join(directory, 'demo.sqlite')}`;
+
+async function demo(): Promise<DemoReport> {
+  const env = { ...process.env };
+  delete env['OPENAI_API_KEY'];
+  delete env['TOOLWRIGHT_BASE_URL'];
+  const { stdout } = await run(process.execPath, [main, '--json', '--db', database], { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout) as DemoReport;
+}
+
+describe('the demo, offline', () => {
+  it('builds 3 tools and reuses 1 with 4/4 exact answers, and repairs, promotes, rolls back and forward the network tool', async () => {
+    const report = await demo();
+    const a = report.scenarioA;
+    expect(report.reusedEarlierRun).toBe(false);
+    expect(a.exact).toBe(4);
+    expect(a.built).toBe(3);
+    expect(a.reused).toBe(1);
+    expect(a.rows.map((row) => row.tool)).toEqual(['built', 'built', 'built', 'reused']);
+    expect(a.rows[3]?.toolName).toBe(a.rows[0]?.toolName);
+    expect(a.rows.every((row) => row.tokens === 0)).toBe(true);
+    expect(a.realModel).toBeUndefined();
+
+    const b = report.scenarioB;
+    expect(b.repairedEarlier).toBe(false);
+    expect(b.promotedVersion).toBe(2);
+    expect(b.approvedBy).toBe('demo-operator');
+    expect(b.v1?.successRate).toBeLessThan(0.5);
+    expect(b.v2?.successRate).toBe(1);
+    expect((b.v2?.successRate ?? 0) - (b.v1?.successRate ?? 0)).toBeGreaterThanOrEqual(0.5);
+    expect(b.v2?.correct).toBe(b.v2?.calls);
+    expect(b.v2?.score).toBeGreaterThan(b.v1?.score ?? 1);
+    expect(b.diff).toContain('+++ fetch_exchange_rate@2');
+    expect(b.activeAfterRollback).toBe(1);
+    expect(b.activeAfterForward).toBe(2);
+    expect(b.history.map((version) => [version.version, version.status])).toEqual([
+      [1, 'retired'],
+      [2, 'active'],
+    ]);
+    expect(report.durationMs).toBeGreaterThan(0);
   });
 
-  it('is deterministic: the same spec hashes the same on every run', async () => {
-    const [first, second] = await Promise.all([runDemo(), runDemo()]);
-    expect(first.tool.contentHash).toBe(second.tool.contentHash);
-    expect(first.tool.contentHash).not.toBe(contentHash({}));
+  it('reuses the tools of the first run on a second run over the same database, and says so', async () => {
+    const report = await demo();
+    expect(report.reusedEarlierRun).toBe(true);
+    expect(report.toolsBefore).toHaveLength(4);
+    expect(report.scenarioA.exact).toBe(4);
+    expect(report.scenarioA.built).toBe(0);
+    expect(report.scenarioA.rows.map((row) => row.tool)).toEqual(Array(4).fill('reused from an earlier run'));
+    expect(report.scenarioB.repairedEarlier).toBe(true);
+    expect(report.scenarioB.measuredAfterForward?.successRate).toBe(1);
   });
 });
