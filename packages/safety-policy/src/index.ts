@@ -1,13 +1,22 @@
 /**
- * `@toolwright/safety-policy` — interface only today. The types it will implement are re-exported
- * from `@toolwright/core`; the implementation lands with the safety-policy issue. Nothing here pretends to work.
+ * `@toolwright/safety-policy`: decides, for every self-modification, whether it may happen now,
+ * must wait for a person, or may not happen — with the approval queue, the kill switch and
+ * immutable prompt sections, persisted on SQLite or PostgreSQL.
  *
  * @packageDocumentation
  */
-export type {
-  Change,
-  Decision,
-  DecisionReason,
-  Policy,
-  PolicyContext,
-} from '@toolwright/core';
+export { createPolicy } from './create-policy.js';
+export type { FrozenArtifact, LearnedRule, PolicyDecision, SafetyPolicy } from './create-policy.js';
+export { policyConfigSchema } from './config.js';
+export type { PolicyAuditSink, PolicyConfig, ResolvedPolicyConfig } from './config.js';
+export type { PolicyDatabase } from './database.js';
+export { POLICY_RULES } from './rules/rule-names.js';
+export type { PolicyRuleName } from './rules/rule-names.js';
+export type { Approval, ApprovalEvidence, ApprovalQueue, ApprovalStatus, ApprovalStep } from './approvals.js';
+export type { KillSwitch, KillSwitchInput } from './kill-switch.js';
+export type { KillSwitchState } from './store/policy-store.js';
+export type { ImmutableSection, SectionCheck, SectionDifference, SectionVerification, StoredSection } from './sections.js';
+export { findContradictions } from './text/contradiction.js';
+export type { Contradiction, ContradictionOptions, ProtectedText } from './text/contradiction.js';
+export { POLICY_MIGRATION_TABLE } from './store/migrations.js';
+export type { Change, Decision, DecisionReason, Policy, PolicyContext } from '@toolwright/core';

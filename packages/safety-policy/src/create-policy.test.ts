@@ -1,0 +1,102 @@
+import type { Policy } from '@toolwright/core';
+import { sql } from 'kysely';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { createPolicy, POLICY_MIGRATION_TABLE, POLICY_RULES, type SafetyPolicy } from './index.js';
+import * as entry from './index.js';
+import { createTool, rewriteTool, rulesOf, toolVersion, verdict } from './test-support/changes.js';
+import { DIALECTS, openTestStore, skipDialect } from './test-support/databases.js';
+import { policyOn, useTestStore } from './test-support/fixture.js';
+
+describe('the public entry point', () => {
+  it('exports the policy factory, its configuration schema, the rule catalogue and the heuristic', () => {
+    expect(Object.keys(entry).sort()).toEqual(
+      ['POLICY_MIGRATION_TABLE', 'POLICY_RULES', 'createPolicy', 'findContradictions', 'policyConfigSchema'].sort(),
+    );
+    expectTypeOf<SafetyPolicy>().toMatchTypeOf<Policy>();
+  });
+
+  it('documents every rule name it can answer with', () => {
+    expect(Object.keys(POLICY_RULES)).toHaveLength(18);
+    for (const description of Object.values(POLICY_RULES)) expect(description.length).toBeGreaterThan(20);
+  });
+});
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(skipDialect(dialect))(`createPolicy (${dialect})`, () => {
+    const store = useTestStore(dialect);
+
+    it('keeps its tables and migration record to itself, and migrates idempotently', async () => {
+      const policy = policyOn(store());
+      await policy.migrate();
+      await policy.migrate();
+      await createPolicy({ database: store().db }).migrate();
+      const applied = await sql<{ name: string }>`select name from ${sql.table(POLICY_MIGRATION_TABLE)}`.execute(store().db.kysely);
+      expect(applied.rows.map((row) => row.name)).toEqual(['0001_policy_tables']);
+    });
+
+    it('migrates a fresh database once when two instances start at the same time', async () => {
+      const fresh = await openTestStore(dialect);
+      try {
+        // PostgreSQL: two pools; SQLite: one handle (see the bounded-evolution concurrency test).
+        const other = dialect === 'postgres' ? await fresh.reopen() : fresh.db;
+        await Promise.all([createPolicy({ database: fresh.db }).migrate(), createPolicy({ database: other }).migrate()]);
+        const applied = await sql<{ name: string }>`select name from ${sql.table(POLICY_MIGRATION_TABLE)}`.execute(fresh.db.kysely);
+        expect(applied.rows.map((row) => row.name)).toEqual(['0001_policy_tables']);
+        expect((await createPolicy({ database: other }).killSwitch.state()).engaged).toBe(false);
+      } finally {
+        await fresh.cleanup();
+      }
+    });
+
+    it('refuses a database migrated by a newer version', async () => {
+      await policyOn(store()).migrate();
+      await sql`insert into ${sql.table(POLICY_MIGRATION_TABLE)} (name, timestamp) values ('9999_from_the_future', 'x')`.execute(store().db.kysely);
+      try {
+        await expect(createPolicy({ database: store().db }).migrate()).rejects.toMatchObject({ code: 'STORAGE_SCHEMA_TOO_NEW' });
+      } finally {
+        await sql`delete from ${sql.table(POLICY_MIGRATION_TABLE)} where name = '9999_from_the_future'`.execute(store().db.kysely);
+      }
+    });
+
+    it('validates the change and the context at the boundary', async () => {
+      const policy = policyOn(store());
+      await expect(policy.review({ kind: 'delete-everything', origin: 'agent' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(policy.review({ ...createTool('sum_values'), origin: 'system' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      const mismatched = { ...rewriteTool('sum_values'), name: 'other_tool' };
+      await expect(policy.review(mismatched)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/spec\.name/) });
+      await expect(policy.review(rewriteTool('sum_values'), { current: toolVersion('other_tool') })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/context\.current is a version of "other_tool"/),
+      });
+      await expect(policy.review(createTool('sum_values'), { verdict: { tool: 'sum_values' } } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(policy.review({ kind: 'add-learned-rule', origin: 'agent', name: 'empty', text: '   ' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+
+    it('answers through the core Policy interface and writes every decision to the audit log', async () => {
+      const memory = await store().memory();
+      const policy: Policy = createPolicy({ database: store().db, audit: memory });
+      await policy.review(createTool('sum_values'), { now: 1, verdict: verdict('sum_values') });
+      await policy.review(createTool('sum_values'), { now: 2, verdict: verdict('sum_values') });
+      await policy.review({ kind: 'rollback', origin: 'agent', name: 'sum_values', fromVersion: 3, toVersion: 2 }, { now: 3 });
+      const log = await memory.auditLog({ artifact: 'sum_values' });
+      expect(log.map((entry) => entry.action)).toEqual(['policy.allow', 'policy.deny', 'policy.allow']);
+      expect(log[0]).toMatchObject({ actor: { kind: 'system', id: 'safety-policy' }, fromVersion: 3, toVersion: 2, evidence: { kind: 'rollback', origin: 'agent', rules: ['risk-approval'] } });
+      expect(log[1]).toMatchObject({ reason: expect.stringMatching(/^tool-identity: /), evidence: { rules: ['tool-identity'] } });
+    });
+
+    it('works without an audit sink, and reports decisions with the change hash', async () => {
+      const decision = await policyOn(store()).review(createTool('sum_values'), { now: 1, verdict: verdict('sum_values') });
+      expect(decision).toMatchObject({ outcome: 'allow', changeHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(rulesOf(decision)).toEqual(['risk-approval']);
+    });
+
+    it('uses the configured clock when the context has no time', async () => {
+      let now = 5 * 3_600_000;
+      const policy = createPolicy({ database: store().db, clock: () => now, evolution: { changesPerHour: 1 } });
+      expect((await policy.review({ kind: 'pin', origin: 'agent', name: 'a' })).outcome).toBe('allow');
+      expect(rulesOf(await policy.review({ kind: 'pin', origin: 'agent', name: 'b' }))).toEqual(['change-rate']);
+      now += 3_600_001;
+      expect((await policy.review({ kind: 'pin', origin: 'agent', name: 'b' })).outcome).toBe('allow');
+    });
+  });
+}

@@ -1,0 +1,66 @@
+import type { ArtifactVersion, Capability, Decision } from '@toolwright/core';
+import type { ReviewInput } from '../change-schema.js';
+import type { ResolvedPolicyConfig } from '../config.js';
+import type { ImmutableSection } from '../sections.js';
+import type { KillSwitchState, LedgerRule } from '../store/policy-store.js';
+import type { PolicyRuleName } from './rule-names.js';
+
+/** What one rule concluded about a change. */
+export interface Finding {
+  readonly rule: PolicyRuleName;
+  readonly outcome: Decision['outcome'];
+  readonly detail: string;
+  /** Set by the trajectory guard when this review freezes the tool. */
+  readonly freeze?: boolean;
+}
+
+/** What the store knows that the rules need, read inside the review's transaction. */
+export interface StoreFacts {
+  readonly killSwitch: KillSwitchState;
+  /** Tools a change created (all origins). */
+  readonly createdTools: ReadonlySet<string>;
+  /** Whether the change's name was ever added as a learned rule (retired ones included). */
+  readonly learnedRuleExists: boolean;
+  /** Active learned rules, oldest first (read for the agent's add-learned-rule only). */
+  readonly learnedRules: readonly LedgerRule[];
+  /** The ledger's pin state of the change's artifact. */
+  readonly pinnedInLedger: boolean;
+  /** The configured envelope plus granted capabilities. */
+  readonly envelope: readonly Capability[];
+  /** Set when the change's artifact is frozen. */
+  readonly frozen: { readonly at: number; readonly reason: string } | undefined;
+  /** Diagnosis scores of the tool's effective rewrites since its last freeze / unfreeze, oldest first. */
+  readonly rewriteScores: readonly (number | null)[];
+  /** Effective agent rewrites of the tool in the rewrite window. */
+  readonly rewritesInWindow: number;
+  /** Effective agent changes in the last hour. */
+  readonly changesLastHour: number;
+  /** Effective agent changes in the current acceleration window, and in the lookback windows before it. */
+  readonly acceleration: { readonly current: number; readonly previous: number };
+  readonly pendingApprovals: number;
+  /** An open request for the very same change, if any. */
+  readonly existingProposal: string | undefined;
+}
+
+/** Everything a rule sees. Rules are pure functions of this. */
+export interface RuleInput {
+  readonly review: ReviewInput;
+  readonly config: ResolvedPolicyConfig;
+  readonly sections: readonly ImmutableSection[];
+  readonly facts: StoreFacts;
+}
+
+/** A rule: returns what it found (nothing when it does not apply). */
+export type Rule = (input: RuleInput) => Finding[];
+
+/** The name of the artifact a change touches, if it names one. */
+export function changedName(input: RuleInput): string | undefined {
+  const change = input.review.change;
+  return 'name' in change ? change.name : undefined;
+}
+
+/** Whether the current version is pinned according to the context or the ledger (either suffices). */
+export function isPinned(input: RuleInput): boolean {
+  const current: ArtifactVersion | undefined = input.review.current;
+  return current?.pinned === true || input.facts.pinnedInLedger;
+}

@@ -1,0 +1,503 @@
+import { StorageError, ToolwrightError, type Capability, type Change, type DecisionReason } from '@toolwright/core';
+import { sql, type Kysely, type Migration, type Transaction } from 'kysely';
+import type { PolicyDatabase } from '../database.js';
+import { appliedMigrations, POLICY_MIGRATION_TABLE, policyMigrations } from './migrations.js';
+import type { PolicyApprovalTable, PolicyLedgerTable, PolicyTables } from './tables.js';
+
+/** Either the database or an open transaction on it. */
+export type Executor = Kysely<PolicyTables> | Transaction<PolicyTables>;
+
+/** The persisted kill switch. */
+export interface KillSwitchState {
+  readonly engaged: boolean;
+  /** Who last engaged or released it. */
+  readonly by?: string;
+  readonly reason?: string;
+  /** Epoch ms of the last engage or release. */
+  readonly at?: number;
+}
+
+/** A ledger row to append. */
+export interface LedgerInsert {
+  readonly at: number;
+  readonly event: PolicyLedgerTable['event'];
+  readonly kind?: string;
+  readonly origin?: string;
+  readonly name?: string;
+  readonly changeHash?: string;
+  readonly outcome?: string;
+  readonly effective: boolean;
+  readonly score?: number;
+  readonly data?: Record<string, unknown>;
+}
+
+/** A learned rule in the ledger. */
+export interface LedgerRule {
+  readonly name: string;
+  readonly text: string;
+  readonly addedAt: number;
+}
+
+/** The row of an approval request, decoded. */
+export interface ApprovalRow {
+  readonly id: string;
+  readonly status: PolicyApprovalTable['status'];
+  readonly changeHash: string;
+  readonly change: Change;
+  readonly evidence: Record<string, unknown>;
+  readonly reasons: readonly DecisionReason[];
+  readonly proposedAt: number;
+  readonly decidedBy: string | undefined;
+  readonly decidedAt: number | undefined;
+  readonly decisionNote: string | undefined;
+  readonly appliedBy: string | undefined;
+  readonly appliedAt: number | undefined;
+}
+
+function toNumber(value: number | string | bigint | null | undefined): number {
+  return value === null || value === undefined ? 0 : Number(value);
+}
+
+function optionalNumber(value: number | string | null): number | undefined {
+  return value === null ? undefined : Number(value);
+}
+
+function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+/** Wraps driver failures in `STORAGE_FAILED`; Toolwright errors pass through. */
+async function storage<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (ToolwrightError.isInstance(error)) throw error;
+    throw new StorageError('STORAGE_FAILED', `The safety policy could not ${what}: ${(error as Error).message}. Nothing partial was written; retry, or check the database.`, {
+      cause: error,
+    });
+  }
+}
+
+/** The policy's persistence: kill switch, approval queue, ledger. Owns its tables and migrations. */
+export class PolicyStore {
+  readonly #database: PolicyDatabase;
+  readonly #db: Kysely<PolicyTables>;
+  #migrated: Promise<void> | undefined;
+
+  constructor(database: PolicyDatabase) {
+    this.#database = database;
+    this.#db = database.kysely as Kysely<PolicyTables>;
+  }
+
+  /** Runs the policy's migrations once per store (idempotent across processes). */
+  migrate(): Promise<void> {
+    this.#migrated ??= this.#runMigrations().catch((error: unknown) => {
+      this.#migrated = undefined;
+      throw error;
+    });
+    return this.#migrated;
+  }
+
+  async #runMigrations(): Promise<void> {
+    const migrations = policyMigrations(this.#database.dialect);
+    // Migrations see an untyped handle: they create the tables the typed view describes.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const db = this.#db as Kysely<any>;
+    try {
+      // The common case, an up-to-date database, costs one or two queries.
+      const applied = await appliedMigrations(db, this.#database.dialect);
+      this.#refuseUnknown(applied, migrations);
+      if (Object.keys(migrations).every((name) => applied.includes(name))) return;
+      if (this.#database.dialect === 'sqlite') {
+        // The whole run holds the write lock, so two processes opening a new file do not race.
+        await db.connection().execute(async (connection) => {
+          await sql`begin immediate`.execute(connection);
+          try {
+            await this.#applyPending(connection, migrations);
+            await sql`commit`.execute(connection);
+          } catch (error) {
+            await sql`rollback`.execute(connection).catch(() => undefined);
+            throw error;
+          }
+        });
+      } else {
+        // One transaction under an advisory lock scoped to this schema: DDL is transactional on
+        // PostgreSQL, and deployments in other schemas of the same database are not held up.
+        await db.transaction().execute(async (trx) => {
+          const result = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(trx);
+          const schema = result.rows[0]?.schema ?? null;
+          if (schema === null) {
+            throw new StorageError('STORAGE_FAILED', 'The safety policy cannot migrate: the search_path names no existing schema. Create the schema or fix search_path.');
+          }
+          await sql`select pg_advisory_xact_lock(hashtext(${`${schema}.${POLICY_MIGRATION_TABLE}`}))`.execute(trx);
+          await this.#applyPending(trx, migrations);
+        });
+      }
+    } catch (error) {
+      if (ToolwrightError.isInstance(error)) throw error;
+      throw new StorageError('STORAGE_FAILED', `The safety policy could not migrate its tables: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
+   * Applies the migrations not yet recorded, in name order, recording each in the migration
+   * table (kysely's layout: name, timestamp). Runs under the caller's lock and transaction.
+   * kysely's own Migrator is not used: it introspects every schema of the database, which
+   * fails when another deployment drops a schema at the same moment.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async #applyPending(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+    await db.schema
+      .createTable(POLICY_MIGRATION_TABLE)
+      .ifNotExists()
+      .addColumn('name', 'varchar(255)', (column) => column.primaryKey())
+      .addColumn('timestamp', 'varchar(255)', (column) => column.notNull())
+      .execute();
+    const rows = await db.selectFrom(POLICY_MIGRATION_TABLE).select('name').execute();
+    const applied = rows.map((row: { name: string }) => row.name);
+    this.#refuseUnknown(applied, migrations);
+    for (const name of Object.keys(migrations).sort()) {
+      if (applied.includes(name)) continue;
+      await migrations[name]?.up(db);
+      await db.insertInto(POLICY_MIGRATION_TABLE).values({ name, timestamp: new Date().toISOString() }).execute();
+    }
+  }
+
+  #refuseUnknown(applied: readonly string[], migrations: Record<string, Migration>): void {
+    const unknown = applied.filter((name) => !Object.hasOwn(migrations, name));
+    if (unknown.length === 0) return;
+    throw new StorageError(
+      'STORAGE_SCHEMA_TOO_NEW',
+      `The safety policy's tables were migrated by a newer @toolwright/safety-policy (unknown migrations: ${unknown.join(', ')}). Upgrade the package to open this database; this version will not touch it.`,
+      { details: { unknownMigrations: unknown, table: POLICY_MIGRATION_TABLE } },
+    );
+  }
+
+  /**
+   * Runs `work` in a transaction that holds the policy's write lock (a row lock on PostgreSQL,
+   * the database write lock on SQLite), so two reviews never both pass a cap.
+   */
+  locked<T>(what: string, now: number, work: (trx: Transaction<PolicyTables>) => Promise<T>): Promise<T> {
+    return storage(what, () =>
+      this.#db.transaction().execute(async (trx) => {
+        // The first statement writes, so the lock is taken before anything is read.
+        await trx
+          .insertInto('toolwright_policy_state')
+          .values({ key: 'review-lock', value: '0', updated_at: now })
+          .onConflict((conflict) => conflict.column('key').doUpdateSet({ updated_at: now }))
+          .execute();
+        return work(trx);
+      }),
+    );
+  }
+
+  /** Runs `work` against the database, wrapping failures. */
+  read<T>(what: string, work: (db: Kysely<PolicyTables>) => Promise<T>): Promise<T> {
+    return storage(what, () => work(this.#db));
+  }
+
+  async killSwitch(db: Executor): Promise<KillSwitchState> {
+    const row = await db.selectFrom('toolwright_policy_state').select('value').where('key', '=', 'kill-switch').executeTakeFirst();
+    return row === undefined ? { engaged: false } : parseJson<KillSwitchState>(row.value);
+  }
+
+  async setKillSwitch(db: Executor, state: KillSwitchState, now: number): Promise<void> {
+    const value = JSON.stringify(state);
+    await db
+      .insertInto('toolwright_policy_state')
+      .values({ key: 'kill-switch', value, updated_at: now })
+      .onConflict((conflict) => conflict.column('key').doUpdateSet({ value, updated_at: now }))
+      .execute();
+  }
+
+  async appendLedger(db: Executor, row: LedgerInsert): Promise<void> {
+    await db
+      .insertInto('toolwright_policy_ledger')
+      .values({
+        at: row.at,
+        event: row.event,
+        kind: row.kind ?? null,
+        origin: row.origin ?? null,
+        name: row.name ?? null,
+        change_hash: row.changeHash ?? null,
+        outcome: row.outcome ?? null,
+        effective: row.effective ? 1 : 0,
+        score: row.score ?? null,
+        data: JSON.stringify(row.data ?? {}),
+      })
+      .execute();
+  }
+
+  /** Distinct changes that happened (effective), optionally narrowed. */
+  async effectiveCount(db: Executor, filter: { since?: number; origin?: string; kind?: string; name?: string }): Promise<number> {
+    let query = db
+      .selectFrom('toolwright_policy_ledger')
+      .select((eb) => eb.fn.count<number | string>('change_hash').distinct().as('count'))
+      .where('effective', '=', 1);
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.origin !== undefined) query = query.where('origin', '=', filter.origin);
+    if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+    if (filter.name !== undefined) query = query.where('name', '=', filter.name);
+    const row = await query.executeTakeFirst();
+    return toNumber(row?.count);
+  }
+
+  /** When each distinct effective change of `origin` first happened, since `since`. */
+  async effectiveTimes(db: Executor, since: number, origin: string): Promise<number[]> {
+    const rows = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select((eb) => eb.fn.min<number | string>('at').as('at'))
+      .where('effective', '=', 1)
+      .where('origin', '=', origin)
+      .where('at', '>=', since)
+      .groupBy('change_hash')
+      .execute();
+    return rows.map((row) => toNumber(row.at));
+  }
+
+  /** Names of every tool a change created. */
+  async createdTools(db: Executor): Promise<Set<string>> {
+    const rows = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select('name')
+      .distinct()
+      .where('effective', '=', 1)
+      .where('kind', '=', 'create-tool')
+      .execute();
+    return new Set(rows.flatMap((row) => (row.name === null ? [] : [row.name])));
+  }
+
+  /** Whether `name` was ever added as a learned rule (retired ones included). */
+  async learnedRuleExists(db: Executor, name: string): Promise<boolean> {
+    const row = await db.selectFrom('toolwright_policy_learned_rules').select('name').where('name', '=', name).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** The active learned rules (added, not retired), oldest first. */
+  async activeLearnedRules(db: Executor): Promise<LedgerRule[]> {
+    const rows = await db
+      .selectFrom('toolwright_policy_learned_rules')
+      .select(['name', 'text', 'added_at'])
+      .where('retired_at', 'is', null)
+      .orderBy('position')
+      .execute();
+    return rows.map((row) => ({ name: row.name, text: row.text, addedAt: toNumber(row.added_at) }));
+  }
+
+  /** Records a learned rule that took effect. Call under the write lock (`locked`). */
+  async addLearnedRule(db: Executor, rule: { name: string; text: string; at: number }): Promise<void> {
+    const last = await db
+      .selectFrom('toolwright_policy_learned_rules')
+      .select((eb) => eb.fn.max<number | string | null>('position').as('position'))
+      .executeTakeFirst();
+    await db
+      .insertInto('toolwright_policy_learned_rules')
+      .values({ name: rule.name, text: rule.text, position: toNumber(last?.position) + 1, added_at: rule.at, retired_at: null })
+      .execute();
+  }
+
+  /** Marks learned rules retired. */
+  async retireLearnedRules(db: Executor, names: readonly string[], at: number): Promise<void> {
+    if (names.length === 0) return;
+    await db.updateTable('toolwright_policy_learned_rules').set({ retired_at: at }).where('name', 'in', [...names]).execute();
+  }
+
+  /** Whether the last effective pin / unpin of `name` was a pin. */
+  async pinned(db: Executor, name: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select('kind')
+      .where('effective', '=', 1)
+      .where('name', '=', name)
+      .where('kind', 'in', ['pin', 'unpin'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.kind === 'pin';
+  }
+
+  /** Capabilities a person granted (or approved granting), oldest first. */
+  async grants(db: Executor): Promise<Capability[]> {
+    const rows = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select('data')
+      .where('effective', '=', 1)
+      .where('kind', '=', 'grant-capability')
+      .orderBy('id')
+      .execute();
+    return rows.flatMap((row) => {
+      const capability = parseJson<{ capability?: Capability }>(row.data).capability;
+      return capability === undefined ? [] : [capability];
+    });
+  }
+
+  /** The last freeze or unfreeze of `name`. */
+  async freezeState(db: Executor, name: string): Promise<{ frozen: boolean; at: number; reason: string; id: number } | undefined> {
+    const row = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select(['id', 'event', 'at', 'data'])
+      .where('name', '=', name)
+      .where('event', 'in', ['freeze', 'unfreeze'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return { frozen: row.event === 'freeze', at: toNumber(row.at), reason: parseJson<{ reason?: string }>(row.data).reason ?? '', id: toNumber(row.id) };
+  }
+
+  /** Every artifact whose last freeze / unfreeze is a freeze. */
+  async frozen(db: Executor): Promise<{ name: string; at: number; reason: string }[]> {
+    const rows = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select(['id', 'name', 'event', 'at', 'data'])
+      .where('event', 'in', ['freeze', 'unfreeze'])
+      .orderBy('id')
+      .execute();
+    const last = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) if (row.name !== null) last.set(row.name, row);
+    return [...last.values()]
+      .filter((row) => row.event === 'freeze')
+      .map((row) => ({ name: row.name ?? '', at: toNumber(row.at), reason: parseJson<{ reason?: string }>(row.data).reason ?? '' }));
+  }
+
+  /**
+   * Diagnosis scores recorded with the last `limit` distinct effective rewrites of `name` after
+   * ledger row `afterId`, oldest first.
+   */
+  async rewriteScores(db: Executor, name: string, afterId: number, limit: number): Promise<(number | null)[]> {
+    const rows = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select(['score', 'change_hash'])
+      .where('kind', '=', 'rewrite-tool')
+      .where('effective', '=', 1)
+      .where('name', '=', name)
+      .where('id', '>', afterId)
+      .orderBy('id', 'desc')
+      // Identical changes count once; a few extra rows leave room for re-reviews of the same change.
+      .limit(limit + 8)
+      .execute();
+    const seen = new Set<string | null>();
+    const scores: (number | null)[] = [];
+    // Newest first: the row kept for a change is its latest; what matters is one entry per change.
+    for (const row of rows) {
+      if (seen.has(row.change_hash)) continue;
+      seen.add(row.change_hash);
+      scores.push(row.score === null ? null : Number(row.score));
+      if (scores.length === limit) break;
+    }
+    return scores.reverse();
+  }
+
+  async insertApproval(db: Executor, row: Omit<ApprovalRow, 'decidedBy' | 'decidedAt' | 'decisionNote' | 'appliedBy' | 'appliedAt' | 'status'>): Promise<void> {
+    const change = row.change;
+    await db
+      .insertInto('toolwright_policy_approvals')
+      .values({
+        id: row.id,
+        status: 'proposed',
+        change_hash: row.changeHash,
+        kind: change.kind,
+        origin: change.origin,
+        name: 'name' in change ? change.name : null,
+        change: JSON.stringify(change),
+        evidence: JSON.stringify(row.evidence),
+        reasons: JSON.stringify(row.reasons),
+        proposed_at: row.proposedAt,
+        decided_by: null,
+        decided_at: null,
+        decision_note: null,
+        applied_by: null,
+        applied_at: null,
+      })
+      .execute();
+  }
+
+  async approval(db: Executor, id: string): Promise<ApprovalRow | undefined> {
+    const row = await db.selectFrom('toolwright_policy_approvals').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : decodeApproval(row);
+  }
+
+  async approvals(db: Executor, filter: { statuses?: readonly string[]; name?: string; limit?: number }): Promise<ApprovalRow[]> {
+    let query = db.selectFrom('toolwright_policy_approvals').selectAll().orderBy('proposed_at').orderBy('id');
+    if (filter.statuses !== undefined && filter.statuses.length > 0) query = query.where('status', 'in', [...filter.statuses] as PolicyApprovalTable['status'][]);
+    if (filter.name !== undefined) query = query.where('name', '=', filter.name);
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return (await query.execute()).map(decodeApproval);
+  }
+
+  async proposedWithHash(db: Executor, changeHash: string): Promise<string | undefined> {
+    const row = await db
+      .selectFrom('toolwright_policy_approvals')
+      .select('id')
+      .where('change_hash', '=', changeHash)
+      .where('status', '=', 'proposed')
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  async pendingCount(db: Executor): Promise<number> {
+    const row = await db
+      .selectFrom('toolwright_policy_approvals')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('status', '=', 'proposed')
+      .executeTakeFirst();
+    return toNumber(row?.count);
+  }
+
+  /**
+   * Moves an approval from `from` to `to` only if it is still in `from` (compare-and-set), so a
+   * replayed or concurrent step changes nothing. Returns whether it moved.
+   */
+  async transition(
+    db: Executor,
+    id: string,
+    from: PolicyApprovalTable['status'],
+    to: PolicyApprovalTable['status'],
+    fields: { decidedBy?: string; decidedAt?: number; decisionNote?: string | null; appliedBy?: string; appliedAt?: number },
+  ): Promise<boolean> {
+    const result = await db
+      .updateTable('toolwright_policy_approvals')
+      .set({
+        status: to,
+        ...(fields.decidedBy === undefined ? {} : { decided_by: fields.decidedBy }),
+        ...(fields.decidedAt === undefined ? {} : { decided_at: fields.decidedAt }),
+        ...(fields.decisionNote === undefined ? {} : { decision_note: fields.decisionNote }),
+        ...(fields.appliedBy === undefined ? {} : { applied_by: fields.appliedBy }),
+        ...(fields.appliedAt === undefined ? {} : { applied_at: fields.appliedAt }),
+      })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+}
+
+function decodeApproval(row: {
+  id: string;
+  status: PolicyApprovalTable['status'];
+  change_hash: string;
+  change: string;
+  evidence: string;
+  reasons: string;
+  proposed_at: number | string;
+  decided_by: string | null;
+  decided_at: number | string | null;
+  decision_note: string | null;
+  applied_by: string | null;
+  applied_at: number | string | null;
+}): ApprovalRow {
+  return {
+    id: row.id,
+    status: row.status,
+    changeHash: row.change_hash,
+    change: parseJson<Change>(row.change),
+    evidence: parseJson<Record<string, unknown>>(row.evidence),
+    reasons: parseJson<DecisionReason[]>(row.reasons),
+    proposedAt: toNumber(row.proposed_at),
+    decidedBy: row.decided_by ?? undefined,
+    decidedAt: optionalNumber(row.decided_at),
+    decisionNote: row.decision_note ?? undefined,
+    appliedBy: row.applied_by ?? undefined,
+    appliedAt: optionalNumber(row.applied_at),
+  };
+}

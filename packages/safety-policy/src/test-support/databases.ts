@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMemory, openDatabase, type Database, type MemoryStore } from '@toolwright/memory';
+import { sql } from 'kysely';
+
+/** The PostgreSQL server the tests use, or `undefined` to skip the PostgreSQL runs. */
+export const POSTGRES_URL = process.env['TOOLWRIGHT_TEST_POSTGRES_URL'] || undefined;
+
+/** Every database the store-backed tests run against. */
+export const DIALECTS = ['sqlite', 'postgres'] as const;
+export type Dialect = (typeof DIALECTS)[number];
+
+let warned = false;
+/** True when the dialect's run must be skipped; prints the notice once per file. */
+export function skipDialect(dialect: Dialect): boolean {
+  if (dialect !== 'postgres' || POSTGRES_URL !== undefined) return false;
+  if (!warned) {
+    warned = true;
+    console.warn('[@toolwright/safety-policy] TOOLWRIGHT_TEST_POSTGRES_URL is not set: the PostgreSQL runs are skipped.');
+  }
+  return true;
+}
+
+/** An isolated database for one test file: a temporary SQLite file, or a fresh PostgreSQL schema. */
+export interface TestStore {
+  readonly dialect: Dialect;
+  readonly db: Database;
+  /**
+   * A real memory for the audit log, in its own in-memory SQLite database (memory's audit table
+   * is append-only, so it cannot share the database the tests empty between runs). Closed at the next reset.
+   */
+  memory(): Promise<MemoryStore>;
+  /** Another handle on the same database: a restarted process, or a second instance. Closed at the next reset. */
+  reopen(): Promise<Database>;
+  /** Closes the extra handles and memories, then empties every table (the migrations stay applied). */
+  reset(): Promise<void>;
+  /** Closes every handle and removes the file or schema. */
+  cleanup(): Promise<void>;
+}
+
+/** Opens an isolated database of `dialect`. */
+export async function openTestStore(dialect: Dialect): Promise<TestStore> {
+  let extraHandles: Database[] = [];
+  let memories: MemoryStore[] = [];
+  let url: string;
+  let options: { schema?: string } = {};
+  let remove: () => Promise<void>;
+  if (dialect === 'sqlite') {
+    const directory = mkdtempSync(join(tmpdir(), 'toolwright-policy-'));
+    url = `sqlite:${join(directory, 'policy.db')}`;
+    remove = async () => rmSync(directory, { recursive: true, force: true });
+  } else {
+    if (POSTGRES_URL === undefined) throw new Error('TOOLWRIGHT_TEST_POSTGRES_URL is not set');
+    const schema = `tw_policy_test_${process.pid}_${randomBytes(5).toString('hex')}`;
+    url = POSTGRES_URL;
+    options = { schema };
+    remove = async () => {
+      const admin = await openDatabase(POSTGRES_URL as string);
+      try {
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.kysely);
+      } finally {
+        await admin.close();
+      }
+    };
+  }
+  const db = await openDatabase(url, options);
+  const closeExtras = async () => {
+    for (const memory of memories) await memory.close();
+    for (const handle of extraHandles) await handle.close();
+    memories = [];
+    extraHandles = [];
+  };
+  return {
+    dialect,
+    db,
+    async memory() {
+      const handle = await openDatabase('sqlite::memory:');
+      extraHandles.push(handle);
+      const memory = await createMemory({ db: handle });
+      memories.push(memory);
+      return memory;
+    },
+    async reopen() {
+      const handle = await openDatabase(url, options);
+      extraHandles.push(handle);
+      return handle;
+    },
+    async reset() {
+      await closeExtras();
+      if (dialect === 'sqlite') {
+        const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%migrations%'`.execute(db.kysely);
+        for (const { name } of tables.rows) await sql`delete from ${sql.table(name)}`.execute(db.kysely);
+      } else {
+        const tables = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = current_schema() and tablename not like '%migrations%'`.execute(db.kysely);
+        if (tables.rows.length > 0) {
+          await sql`truncate table ${sql.join(tables.rows.map(({ name }) => sql.table(name)))} restart identity cascade`.execute(db.kysely);
+        }
+      }
+    },
+    async cleanup() {
+      await closeExtras();
+      await db.close();
+      await remove();
+    },
+  };
+}
