@@ -170,6 +170,25 @@ for (const kind of ['scripted', 'openai-http'] as const) {
       const summary = await tw.memory.summary('total_fares', { lastN: 10 });
       expect(summary).toMatchObject({ count: 1, successCount: 0, errors: [{ code: 'THROWN', count: 1 }] });
       expect((await tw.memory.lessons()).map((lesson) => lesson.text)).toEqual(['Pass fares as a list of numbers.']);
+      // The lesson went through the policy as a learned rule and is now part of the prompt.
+      const rules = await tw.registry.list({ kind: 'prompt-section', status: 'active' });
+      expect(rules.map((rule) => rule.source)).toEqual(['Pass fares as a list of numbers.']);
+      expect(rules[0]?.name).toMatch(/^learned\.[0-9a-f]{12}$/);
+    });
+
+    it('includes learned rules and relevant lessons in the next run\'s instructions, within the budget', async () => {
+      const { tw, model } = await start(kind, [{ text: 'ok' }]);
+      await tw.memory.addLesson({ text: 'Fares are in EUR unless stated.', source: 'person', tags: ['fares'] });
+      await tw.memory.addLesson({ text: 'x'.repeat(1990), source: 'person', tags: ['noise'] });
+      const rule = await tw.registry.register({ kind: 'prompt-section', name: 'learned.rounding', source: 'Round money to cents.', author: { kind: 'model', id: 'm' }, reason: 'test', parent: null });
+      await tw.registry.promote('learned.rounding', rule.version);
+      await tw.run('Total the fares');
+      if (model.model instanceof ScriptedModel) {
+        const system = model.model.calls[0]?.request.messages[0]?.content ?? '';
+        expect(system).toContain('Learned rules:\n- Round money to cents.');
+        expect(system).toContain('- Fares are in EUR unless stated.');
+        expect(system).not.toContain('xxxx');
+      }
     });
   });
 }

@@ -44,6 +44,7 @@ export interface ToolwrightOptions {
   readonly maxToolAttempts?: number;
   readonly lessonTokenBudget?: number;
   readonly reflect?: boolean;
+  readonly learnRules?: boolean;
   readonly onEvent?: (event: AgentEvent) => void;
 }
 
@@ -142,6 +143,7 @@ export async function createToolwright(options: ToolwrightOptions = {}): Promise
       ...(options.maxToolAttempts === undefined ? {} : { maxToolAttempts: options.maxToolAttempts }),
       ...(options.lessonTokenBudget === undefined ? {} : { lessonTokenBudget: options.lessonTokenBudget }),
       ...(options.reflect === undefined ? {} : { reflect: options.reflect }),
+      ...(options.learnRules === undefined ? {} : { learnRules: options.learnRules }),
       ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     });
 

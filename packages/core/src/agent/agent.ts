@@ -29,7 +29,8 @@ export type AgentEvent =
   | { readonly type: 'tool-called'; readonly name: string; readonly version: number; readonly ok: boolean; readonly durationMs: number }
   | { readonly type: 'improvement'; readonly report: ImprovementReport }
   | { readonly type: 'improvement-failed'; readonly error: string }
-  | { readonly type: 'lesson'; readonly text: string };
+  | { readonly type: 'lesson'; readonly text: string }
+  | { readonly type: 'rule-learned'; readonly name: string; readonly text: string };
 
 /** The parts an agent is wired from; each is an interface of `@toolwright/core`. */
 export interface AgentComponents {
@@ -67,6 +68,7 @@ const agentOptionsSchema = z
     maxToolAttempts: z.number().int().positive().max(20).default(3),
     lessonTokenBudget: z.number().int().nonnegative().default(400),
     reflect: z.boolean().default(true),
+    learnRules: z.boolean().default(true),
   })
   .strict();
 
@@ -84,6 +86,8 @@ export interface CreateAgentOptions extends AgentComponents {
   readonly lessonTokenBudget?: number;
   /** Ask the model for a lesson after a failed run. Default true. */
   readonly reflect?: boolean;
+  /** Propose each lesson as a learned rule through the policy (append-only; it reaches the prompt if allowed). Default true. */
+  readonly learnRules?: boolean;
   /** Progress events. */
   readonly onEvent?: (event: AgentEvent) => void;
 }
@@ -454,9 +458,32 @@ export function createAgent(options: CreateAgentOptions): Agent {
       usage.total = addUsage(usage.total, spent);
       await memory.addLesson({ text: object.lesson, source: 'failure', tags: ['reflection'], provenance: { taskId: state.taskId } });
       emit({ type: 'lesson', text: object.lesson });
+      if (config.learnRules) await proposeLearnedRule(state, object.lesson);
     } catch {
       // Reflection is best effort: a model that cannot reflect must not fail the run.
     }
+  };
+
+  /** A lesson becomes a learned rule only through the policy: append-only, capped, checked against the immutable sections. */
+  const proposeLearnedRule = async (state: RunState, text: string): Promise<void> => {
+    const name = `learned.${contentHash(text).slice(0, 12)}`;
+    if ((await registry.history(name)).length > 0) return;
+    const decision = await policy.review({ kind: 'add-learned-rule', origin: 'agent', name, text }, {});
+    if (decision.outcome !== 'allow') {
+      await audit(`policy.${decision.outcome}`, name, decisionText(decision), { lesson: text });
+      return;
+    }
+    const version = await registry.register({
+      kind: 'prompt-section',
+      name,
+      source: text,
+      author: { kind: 'model', id: model.modelId },
+      reason: `learned from a failed run (task ${state.taskId})`,
+      parent: null,
+    });
+    await registry.promote(name, version.version, { reason: 'learned rule allowed by policy' });
+    await audit('rule.learn', name, 'learned rule allowed by policy', { text }, { to: version.version });
+    emit({ type: 'rule-learned', name, text });
   };
 
   const run = <S extends z.ZodType>(task: string, options: AgentRunOptions<S> = {}): Promise<AgentRunResult> =>
