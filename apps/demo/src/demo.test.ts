@@ -11,6 +11,7 @@ import type { DemoReport } from './demo.js';
 // a fresh SQLite file, the JSON report on stdout. Then a second run on the same file.
 const run = promisify(execFile);
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const toolwrightBin = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '@toolwright', 'cli', 'dist', 'cli.js');
 const directory = mkdtempSync(join(tmpdir(), 'toolwright-demo-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 const database = `sqlite:${join(directory, 'demo.sqlite')}`;
@@ -53,6 +54,24 @@ describe('the demo, offline', () => {
       [2, 'active'],
     ]);
     expect(report.durationMs).toBeGreaterThan(0);
+  });
+
+  it('is inspectable with the toolwright CLI: tools, history, diff, report, approvals', async () => {
+    const cli = async (...args: string[]): Promise<unknown> => {
+      const { stdout } = await run(process.execPath, [toolwrightBin, ...args, '--db', database, '--json'], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+      return JSON.parse(stdout) as unknown;
+    };
+    const list = JSON.stringify(await cli('tools', 'list'));
+    for (const name of ['fetch_exchange_rate', 'sum_fares_price']) expect(list).toContain(name);
+    const history = JSON.stringify(await cli('tools', 'history', 'fetch_exchange_rate'));
+    expect(history).toContain('"retired"');
+    expect(history).toContain('demo: forward to v2 again');
+    const diff = JSON.stringify(await cli('tools', 'diff', 'fetch_exchange_rate', '1', '2'));
+    expect(diff).toContain('fetchWithRetry');
+    const report = JSON.stringify(await cli('report'));
+    expect(report).toContain('fetch_exchange_rate');
+    const approvals = JSON.stringify(await cli('approvals', 'list', '--status', 'applied'));
+    expect(approvals).toContain('demo-operator');
   });
 
   it('reuses the tools of the first run on a second run over the same database, and says so', async () => {
