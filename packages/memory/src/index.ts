@@ -1,9 +1,15 @@
 /**
- * `@toolwright/memory` — interface only today. The types it will implement are re-exported
- * from `@toolwright/core`; the implementation lands with the storage issue. Nothing here pretends to work.
+ * `@toolwright/memory`: what happened — invocations, summaries, lessons and the audit log —
+ * persisted through kysely in SQLite (embedded default) or PostgreSQL; and `openDatabase`,
+ * the handle every Toolwright store persists through.
  *
  * @packageDocumentation
  */
+export { createMemory } from './create-memory.js';
+export type { CreateMemoryOptions, MemoryStats, MemoryStore } from './create-memory.js';
+export { openDatabase } from './database/open-database.js';
+export type { Database, DatabaseDialect, NotificationListener, OpenDatabaseOptions } from './database/database.js';
+export { MEMORY_MIGRATION_TABLE } from './migrations/memory-migrations.js';
 export type {
   AuditEntry,
   AuditEntryInput,

@@ -1,0 +1,4 @@
+import { sqliteBackend } from '../test-support/backends.js';
+import { describeMigrationSuite } from './migrations.suite.js';
+
+describeMigrationSuite(sqliteBackend);
