@@ -1,5 +1,6 @@
 import { StorageError } from '@toolwright/core';
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { withCurrentSchemaIntrospection } from './current-schema-introspection.js';
 import type { RegressionDatabase } from './regression-database.js';
 import { toStorageError } from './storage-error.js';
 
@@ -76,7 +77,7 @@ export async function migrateRegressionTables(database: RegressionDatabase): Pro
     } else {
       const result = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database.kysely);
       const schema = result.rows[0]?.schema ?? undefined;
-      await migrate(database.kysely, database, migrations, schema ?? undefined);
+      await migrate(withCurrentSchemaIntrospection(database.kysely), database, migrations, schema ?? undefined);
     }
   } catch (error) {
     throw toStorageError(error, `migrate the regression tables of ${database.url ?? `the ${database.dialect} database`}`);
