@@ -1,14 +1,22 @@
 import type { Sandbox as CoreSandbox } from '@toolwright/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Sandbox } from './index.js';
+import type { IsolatedSandbox, Sandbox } from './index.js';
 import * as entry from './index.js';
 
-describe('@toolwright/sandbox (interface only)', () => {
-  it('re-exports the Sandbox interface of @toolwright/core', () => {
-    expectTypeOf<Sandbox>().toEqualTypeOf<CoreSandbox>();
+describe('@toolwright/sandbox public surface', () => {
+  it('exports exactly these runtime values', () => {
+    expect(Object.keys(entry).sort()).toEqual([
+      'DEFAULT_ISOLATED_VM_MODULES',
+      'STATIC_GATE_RULES',
+      'checkStaticGate',
+      'createSandbox',
+      'sandboxCapabilitiesSchema',
+      'sandboxOptionsSchema',
+    ]);
   });
 
-  it('exports no runtime values until the implementation lands', () => {
-    expect(Object.keys(entry)).toEqual([]);
+  it('implements core’s Sandbox interface', () => {
+    expectTypeOf<Sandbox>().toEqualTypeOf<CoreSandbox>();
+    expectTypeOf<IsolatedSandbox>().toExtend<CoreSandbox>();
   });
 });

@@ -1,9 +1,17 @@
 /**
- * `@toolwright/sandbox` — interface only today. The types it will implement are re-exported
- * from `@toolwright/core`; the implementation lands with the sandbox issue. Nothing here pretends to work.
+ * `@toolwright/sandbox`: runs untrusted, agent-written tool code in isolated-vm isolates
+ * inside supervised worker processes, with hard limits, a static gate, a hardened guest
+ * global, and capabilities granted per sandbox and requested per tool (deny by default).
  *
  * @packageDocumentation
  */
+export { createSandbox } from './create-sandbox.js';
+export type { IsolatedSandbox } from './create-sandbox.js';
+export { DEFAULT_ISOLATED_VM_MODULES, sandboxCapabilitiesSchema, sandboxOptionsSchema } from './options.js';
+export type { ResolvedSandboxOptions, SandboxOptions } from './options.js';
+export type { PoolStats as SandboxStats } from './host/worker-pool.js';
+export { checkStaticGate, STATIC_GATE_RULES } from './compile/static-gate.js';
+export type { StaticGateOptions, StaticGateResult, StaticGateRule, StaticGateViolation } from './compile/static-gate.js';
 export type {
   CompileRequest,
   CompiledTool,
