@@ -9,8 +9,8 @@ import { type FlakyService, priceOf, startFlakyService } from './test-support/fl
 import { toolVersion } from './test-support/tools.js';
 
 const KEYS = ['ams', 'ber', 'cph', 'dub', 'lis', 'osl'];
-const RUN_TIMEOUT_MS = 600;
-const SLOW_MS = 1_500;
+const RUN_TIMEOUT_MS = 1_500;
+const SLOW_MS = 4_000;
 
 /** v1 as a model might have written it: one plain fetch, no resilience. */
 const V1 = `interface QuoteInput {

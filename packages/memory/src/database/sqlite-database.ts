@@ -1,5 +1,6 @@
 import { StorageError } from '@toolwright/core';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { loadBetterSqlite3 } from './better-sqlite3-loader.js';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { SchemalessKysely } from './database.js';
 import { checkChannel } from './channel.js';
@@ -28,7 +29,8 @@ export function openSqliteDatabase(path: string, redactedUrl: string, busyTimeou
   const memory = path === ':memory:';
   let connection: BetterSqlite3.Database;
   try {
-    connection = new BetterSqlite3(path, { timeout: busyTimeoutMs });
+    const Driver = loadBetterSqlite3();
+    connection = new Driver(path, { timeout: busyTimeoutMs });
   } catch (error) {
     throw new StorageError(
       'STORAGE_UNREACHABLE',
