@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { DemoReport } from './demo.js';
+import { chatCompletion, startChatServer } from '@toolwright/core/testing';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { modelFromEnvironment, type DemoReport } from './demo.js';
 
 // The demo end to end, offline, as the README's first command runs it: the built entry point,
 // a fresh SQLite file, the JSON report on stdout. Then a second run on the same file.
@@ -53,6 +54,9 @@ describe('the demo, offline', () => {
       [1, 'retired'],
       [2, 'active'],
     ]);
+    // v2 was chosen by the offline model through the model rewriter, from the diagnosis.
+    expect(b.history[1]?.author).toBe('model:offline-synthesis');
+    expect(b.history[1]?.reason).toMatch(/recent errors are transient \(.*HTTP 429.*\).*Retry: transient failures/);
     expect(report.durationMs).toBeGreaterThan(0);
   });
 
@@ -83,5 +87,50 @@ describe('the demo, offline', () => {
     expect(report.scenarioA.rows.map((row) => row.tool)).toEqual(Array(4).fill('reused from an earlier run'));
     expect(report.scenarioB.repairedEarlier).toBe(true);
     expect(report.scenarioB.measuredAfterForward?.successRate).toBe(1);
+  });
+
+  it('prints the offline table alone when no model is configured', async () => {
+    const env = { ...process.env };
+    delete env['OPENAI_API_KEY'];
+    delete env['TOOLWRIGHT_BASE_URL'];
+    const { stdout } = await run(process.execPath, [main, '--db', database], { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    expect(stdout).toMatch(/^task {2,}answer {2,}truth {2,}exact {2,}tool {2,}tokens {2,}ms *$/m);
+    expect(stdout).toMatch(/^Total the fares\. {2,}3228\.87 {2,}3228\.87 {2,}yes {2,}reused from an earlier run \(sum_fares_price\) {2,}0 {2,}\d+ *$/m);
+    expect(stdout).toContain('4/4 exact; 0 tool(s) built, 4 reused (tools from an earlier run on this database were reused).');
+    expect(stdout).not.toContain('static baseline');
+  });
+});
+
+describe('modelFromEnvironment', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('names no model without OPENAI_API_KEY or TOOLWRIGHT_BASE_URL (empty counts as unset)', () => {
+    expect(modelFromEnvironment({})).toBeUndefined();
+    expect(modelFromEnvironment({ OPENAI_API_KEY: '', TOOLWRIGHT_BASE_URL: '', TOOLWRIGHT_MODEL: 'llama3.1' })).toBeUndefined();
+  });
+
+  it('uses OpenAI with OPENAI_API_KEY alone, gpt-4o-mini unless TOOLWRIGHT_MODEL says otherwise', () => {
+    expect(modelFromEnvironment({ OPENAI_API_KEY: 'sk-test' })).toMatchObject({ provider: 'openai', modelId: 'gpt-4o-mini' });
+    expect(modelFromEnvironment({ OPENAI_API_KEY: 'sk-test', TOOLWRIGHT_MODEL: 'gpt-4.1' })).toMatchObject({ provider: 'openai', modelId: 'gpt-4.1' });
+  });
+
+  it('refuses TOOLWRIGHT_BASE_URL without TOOLWRIGHT_MODEL, saying what to set', () => {
+    const environment = { TOOLWRIGHT_BASE_URL: 'http://127.0.0.1:11434/v1' };
+    expect(() => modelFromEnvironment(environment)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('TOOLWRIGHT_MODEL') }));
+  });
+
+  it('talks to a local server at TOOLWRIGHT_BASE_URL with no API key, even with an empty OPENAI_API_KEY in the process', async () => {
+    // An empty OPENAI_API_KEY (e.g. from a .env template) made the openai client refuse to start.
+    vi.stubEnv('OPENAI_API_KEY', '');
+    const server = await startChatServer(() => chatCompletion({ content: '42', usage: { promptTokens: 7, completionTokens: 1 } }));
+    try {
+      const model = modelFromEnvironment({ TOOLWRIGHT_BASE_URL: server.baseURL, TOOLWRIGHT_MODEL: 'llama3.1', OPENAI_API_KEY: '' });
+      expect(model).toMatchObject({ provider: 'openai-compatible', modelId: 'llama3.1' });
+      const result = await model?.generate({ messages: [{ role: 'user', content: 'Six times seven?' }] });
+      expect(result).toMatchObject({ text: '42', usage: { inputTokens: 7, outputTokens: 1 } });
+      expect(server.requests.map((request) => [request.path, (request.body as { model?: string }).model])).toEqual([['/v1/chat/completions', 'llama3.1']]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
-import type { LanguageModel } from '@toolwright/core';
-import { createTransformRewriter } from '@toolwright/rewriter';
-import { createToolwright, openaiModel, type AgentEvent } from 'toolwright';
+import { ToolwrightError, type LanguageModel } from '@toolwright/core';
+import { createModelRewriter } from '@toolwright/rewriter';
+import { createToolwright, offlineModel, openaiModel, type AgentEvent } from 'toolwright';
 import { startExchangeRateService } from './exchange-rate-service.js';
 import { runFareTasks, runStaticBaseline, type TaskRow } from './scenario-a.js';
 import { CALLS_PER_WINDOW, runRepair, type RepairReport } from './scenario-b.js';
@@ -32,14 +32,23 @@ export interface DemoReport {
   readonly durationMs: number;
 }
 
-/** A real model when the environment names one: `OPENAI_API_KEY` (+ `TOOLWRIGHT_MODEL`), or `TOOLWRIGHT_BASE_URL` + `TOOLWRIGHT_MODEL`. */
+/** The key sent to a local OpenAI-compatible server that checks none (Ollama, LM Studio, vLLM without `--api-key`). */
+const NO_KEY_NEEDED = 'not-needed';
+
+/**
+ * A real model when the environment names one: `OPENAI_API_KEY` (+ `TOOLWRIGHT_MODEL`, default
+ * `gpt-4o-mini`), or `TOOLWRIGHT_BASE_URL` + `TOOLWRIGHT_MODEL` for a local server, which needs no
+ * key. Reads only `env`; empty variables count as unset.
+ */
 export function modelFromEnvironment(env: NodeJS.ProcessEnv = process.env): LanguageModel | undefined {
-  const baseURL = env['TOOLWRIGHT_BASE_URL'];
-  const apiKey = env['OPENAI_API_KEY'];
+  const baseURL = env['TOOLWRIGHT_BASE_URL'] || undefined;
+  const apiKey = env['OPENAI_API_KEY'] || undefined;
   if (!baseURL && !apiKey) return undefined;
-  const model = env['TOOLWRIGHT_MODEL'] ?? (baseURL ? undefined : 'gpt-4o-mini');
-  if (!model) throw new Error('TOOLWRIGHT_BASE_URL is set: also set TOOLWRIGHT_MODEL to the model name the server serves (e.g. llama3.1).');
-  return openaiModel({ model, ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) });
+  const model = env['TOOLWRIGHT_MODEL'] || (baseURL ? undefined : 'gpt-4o-mini');
+  if (!model) throw new ToolwrightError('INVALID_ARGUMENT', `TOOLWRIGHT_BASE_URL is set (${baseURL}) but TOOLWRIGHT_MODEL is not: set it to the name of a model that server serves (e.g. llama3.1).`);
+  // Always an explicit key: without one, openaiModel reads process.env, where an empty
+  // OPENAI_API_KEY makes the openai client refuse to start, even for a local server.
+  return openaiModel({ model, ...(baseURL ? { baseURL } : {}), apiKey: apiKey ?? NO_KEY_NEEDED });
 }
 
 /**
@@ -57,12 +66,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       for (const tool of event.report.tools) if (tool.outcome !== 'healthy' && tool.outcome !== 'insufficient-data') progress(`    improvement cycle: ${tool.tool} v${tool.version} → ${tool.outcome}${tool.newVersion ? ` (v${tool.newVersion})` : ''}`);
     }
   };
+  // One offline model writes the tools (scenario A) and chooses the repair (scenario B).
+  const model = offlineModel({
+    onEvent: (event) => {
+      if (event.type === 'repair') progress(`    offline model chose ${event.transforms.join(' + ')}: ${event.reason}`);
+      if (event.type === 'cannot') progress(`    offline model: ${event.reason}`);
+    },
+  });
   const agent = await createToolwright({
     database,
+    model,
     network: { allow: [service.origin] },
     sandbox: { timeoutMs: 1_000 },
-    // Retry with backoff, and a timeout around each fetch well inside the run's deadline.
-    rewriter: createTransformRewriter({ timeout: { callTimeoutMs: 150 }, retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 40 } }),
+    // The model rewriter asks the model for the next version; the offline model names
+    // transforms, written with these settings: retry with backoff, and a timeout around each
+    // fetch well inside the run's deadline.
+    rewriter: createModelRewriter({ model, transforms: { timeout: { callTimeoutMs: 150 }, retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 40 } } }),
     improve: { everyNCalls: CALLS_PER_WINDOW, inBackground: false, lastN: CALLS_PER_WINDOW },
     reflect: false,
     onEvent,

@@ -14,7 +14,13 @@ if (values.help) {
 const progress = (line: string): void => {
   (values.json ? process.stderr : process.stdout).write(`${line}\n`);
 };
-const realModel = modelFromEnvironment();
+let realModel: ReturnType<typeof modelFromEnvironment>;
+try {
+  realModel = modelFromEnvironment();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(2);
+}
 const report = await runDemo({ ...(values.db ? { database: values.db } : {}), progress, ...(realModel ? { realModel } : {}) });
 
 if (values.json) {
@@ -23,10 +29,34 @@ if (values.json) {
   print(report);
 }
 
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Columns of {@link table} under one label; a table's groups cover its columns left to right. */
+interface ColumnGroup {
+  readonly label: string;
+  readonly span: number;
+}
+
+function table(headers: readonly string[], rows: readonly (readonly string[])[], groups: readonly ColumnGroup[] = []): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const spanned = (start: number, span: number): number => widths.slice(start, start + span).reduce((total, width) => total + width, 0) + 2 * (span - 1);
+  let start = 0;
+  for (const group of groups) {
+    // Widen the group's last column until the label fits above the group.
+    const missing = group.label.length - spanned(start, group.span);
+    if (missing > 0) widths[start + group.span - 1] = (widths[start + group.span - 1] ?? 0) + missing;
+    start += group.span;
+  }
   const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
-  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  const lines = [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
+  if (groups.length > 0) {
+    start = 0;
+    const labels = groups.map((group) => {
+      const label = group.label.padEnd(spanned(start, group.span));
+      start += group.span;
+      return label;
+    });
+    lines.unshift(labels.join('  '));
+  }
+  return lines.join('\n');
 }
 
 function taskTable(rows: readonly TaskRow[]): string {
@@ -36,16 +66,57 @@ function taskTable(rows: readonly TaskRow[]): string {
   );
 }
 
+type RealModelRun = NonNullable<DemoReport['scenarioA']['realModel']>;
+
+/** Scenario A's three runs, labelled: the offline model, then the real model as static baseline and self-improving. */
+function modesOf(offline: readonly TaskRow[], real: RealModelRun): { readonly label: string; readonly rows: readonly TaskRow[] }[] {
+  return [
+    { label: `offline (${offline[0]?.model ?? 'offline'})`, rows: offline },
+    { label: `static baseline (${real.model})`, rows: real.baseline },
+    { label: `self-improving (${real.model})`, rows: real.selfImproving },
+  ];
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Scenario A side by side: one row per task, a group of columns per run. */
+function comparisonTable(offline: readonly TaskRow[], real: RealModelRun): string {
+  const modes = modesOf(offline, real);
+  const cells = (row: TaskRow | undefined): string[] =>
+    row ? [shorten(JSON.stringify(row.answer), 24), row.exact ? 'yes' : 'NO', String(row.tokens), row.tool] : ['-', '-', '-', '-'];
+  return table(
+    ['task', 'truth', ...modes.flatMap(() => ['answer', 'exact', 'tokens', 'tool'])],
+    offline.map((row, index) => [row.task, String(Math.round(row.truth * 100) / 100), ...modes.flatMap((mode) => cells(mode.rows[index]))]),
+    [{ label: '', span: 2 }, ...modes.map((mode) => ({ label: mode.label, span: 4 }))],
+  );
+}
+
+/** Per run: exact answers, tokens spent, tools built and reused. */
+function totalsTable(offline: readonly TaskRow[], real: RealModelRun): string {
+  return table(
+    ['mode', 'exact', 'tokens', 'built', 'reused'],
+    modesOf(offline, real).map(({ label, rows }) => [
+      label,
+      `${rows.filter((row) => row.exact).length}/${rows.length}`,
+      String(rows.reduce((total, row) => total + row.tokens, 0)),
+      String(rows.filter((row) => row.tool === 'built').length),
+      String(rows.filter((row) => row.tool.startsWith('reused')).length),
+    ]),
+  );
+}
+
 function print(report: DemoReport): void {
   const { scenarioA: a, scenarioB: b } = report;
   console.log('\n=== Scenario A: authoring and reuse ===');
-  console.log(taskTable(a.rows));
-  console.log(`${a.exact}/${a.rows.length} exact; ${a.built} tool(s) built, ${a.reused} reused${report.reusedEarlierRun ? ' (tools from an earlier run on this database were reused)' : ''}.`);
   if (a.realModel) {
-    console.log(`\n--- ${a.realModel.model}: static baseline (no tools) ---`);
-    console.log(taskTable(a.realModel.baseline));
-    console.log(`\n--- ${a.realModel.model}: self-improving ---`);
-    console.log(taskTable(a.realModel.selfImproving));
+    console.log(comparisonTable(a.rows, a.realModel));
+    console.log(`\n${totalsTable(a.rows, a.realModel)}`);
+    if (report.reusedEarlierRun) console.log('(offline: tools from an earlier run on this database were reused)');
+  } else {
+    console.log(taskTable(a.rows));
+    console.log(`${a.exact}/${a.rows.length} exact; ${a.built} tool(s) built, ${a.reused} reused${report.reusedEarlierRun ? ' (tools from an earlier run on this database were reused)' : ''}.`);
   }
   console.log('\n=== Scenario B: degradation and repair ===');
   if (b.v1 && b.v2) {

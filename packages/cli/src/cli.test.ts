@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type FlakyService, flakyServicePrice, startFlakyService } from '@toolwright/core/testing';
 import { createToolwright } from 'toolwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from './commands/command-list.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { priceOf, startFlakyQuoteService, type FlakyQuoteService } from './test-support/flaky-service.js';
 import { makeFixtureDatabase } from './test-support/fixture-database.js';
 import { cli } from './test-support/run-in-process.js';
 
@@ -13,7 +13,7 @@ import { cli } from './test-support/run-in-process.js';
 // every command driven in-process through runCli. The tests run in order on one database.
 
 const directory = mkdtempSync(join(tmpdir(), 'toolwright-cli-'));
-let service: FlakyQuoteService;
+let service: FlakyService;
 let db: string;
 let runs: readonly any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
 const run = (...argv: string[]) => cli([...argv, '--db', db], { cwd: directory });
@@ -28,7 +28,8 @@ async function auditOf(artifact?: string) {
 }
 
 beforeAll(async () => {
-  service = await startFlakyQuoteService();
+  // A quote service that answers every other request (the first included) with 429.
+  service = await startFlakyService({ schedule: (_request, index) => (index % 2 === 0 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 200 }) });
   ({ db, runs } = await makeFixtureDatabase(directory, service));
 });
 afterAll(async () => {
@@ -78,6 +79,10 @@ describe('toolwright run', () => {
     expect(result.code).toBe(EXIT_CODES.usage);
     expect(result.json().error.code).toBe('INVALID_ARGUMENT');
     expect(result.stderr.split('\n')[0]).toBe('toolwright run: --model needs OPENAI_API_KEY in the environment, or --base-url <url> for a local OpenAI-compatible server.');
+    // An empty key (a .env template's) is no key.
+    const empty = await cli(['run', 'Total the fares', '--model', 'gpt-4o-mini', '--db', db], { cwd: directory, env: { OPENAI_API_KEY: '' } });
+    expect(empty.code).toBe(EXIT_CODES.usage);
+    expect(empty.stderr.split('\n')[0]).toContain('--model needs OPENAI_API_KEY');
   });
 });
 
@@ -209,14 +214,14 @@ describe('toolwright report', () => {
 describe('toolwright run --allow', () => {
   it('grants network origins, so the offline model reuses the network tool that reproduces the examples', async () => {
     writeFileSync(join(directory, 'quote.json'), JSON.stringify({ key: 'lis' }));
-    writeFileSync(join(directory, 'quote-examples.json'), JSON.stringify(['ams', 'ber'].map((key) => ({ input: { key }, output: priceOf(key) }))));
+    writeFileSync(join(directory, 'quote-examples.json'), JSON.stringify(['ams', 'ber'].map((key) => ({ input: { key }, output: flakyServicePrice(key) }))));
     const args = ['run', 'Quote a key', '--input', 'quote.json', '--examples', 'quote-examples.json', '--json'];
     const withoutNetwork = await run(...args);
     expect(withoutNetwork.code).toBe(EXIT_CODES.failed);
     expect(withoutNetwork.json()).toMatchObject({ solved: false, reusedTools: [] });
     const allowed = await run(...args, '--allow', service.origin);
     expect(allowed.code).toBe(EXIT_CODES.ok);
-    expect(allowed.json()).toMatchObject({ solved: true, output: priceOf('lis'), reusedTools: ['get_quote'], createdTools: [] });
+    expect(allowed.json()).toMatchObject({ solved: true, output: flakyServicePrice('lis'), reusedTools: ['get_quote'], createdTools: [] });
     expect((await run('run', 'x', '--allow', '')).code).toBe(EXIT_CODES.usage);
   });
 });

@@ -24,7 +24,7 @@ export type { CodeOf, ErrorArea, ToolwrightErrorCode, ToolwrightErrorOptions } f
 export { jsonObjectSchema, jsonValueSchema } from './json.js';
 export type { JsonObject, JsonPrimitive, JsonSchema, JsonValue } from './json.js';
 
-export { parseOrThrow } from './validation.js';
+export { explainIssues, parseOrThrow } from './validation.js';
 export { canonicalJson, contentHash, sha256 } from './hash.js';
 
 export { addUsage, ZERO_USAGE } from './model.js';
@@ -112,6 +112,8 @@ export type {
 export type { Bundle, RegisterInput, Registry, RegistryChangeEvent } from './registry.js';
 export type { Diagnosis, DiagnosisReason, DiagnosisReasonKind, Evaluator, ScoreComponent } from './evaluator.js';
 export type { Candidate, RewriteEvidence, RewriteRequest, Rewriter } from './rewriter.js';
+export { diagnosedProblems, isTimeoutError, isTransientError } from './repair.js';
+export type { EvidenceError, RepairContext, RepairTransform, TransformRepairAnswer } from './repair.js';
 export type {
   CapturedCall,
   CaseExpectation,

@@ -1,5 +1,6 @@
 import type { ToolExample } from './artifact.js';
 import type { JsonSchema, JsonValue } from './json.js';
+import type { RepairContext } from './repair.js';
 
 /** Tokens one model call consumed. */
 export interface TokenUsage {
@@ -86,6 +87,12 @@ export interface GenerateRequest {
    * providers for language models ignore this field.
    */
   readonly task?: TaskContext;
+  /**
+   * A structured copy of a rewrite request (the tool, its diagnosis, its recent errors and
+   * the transforms that apply), sent by a rewriter beside the same facts in `messages`, for
+   * models that cannot write source (the offline model). Providers for language models ignore it.
+   */
+  readonly repair?: RepairContext;
 }
 
 /** The task behind a request, as data. */

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { ModelError } from './errors.js';
+import { explainIssues } from './validation.js';
 import type { JsonSchema } from './json.js';
 import type { LanguageModel, Message, ResponseSchema, TokenUsage } from './model.js';
+import type { RepairContext } from './repair.js';
 
 /**
  * A {@link ResponseSchema} from a zod schema: its JSON Schema, named.
@@ -25,6 +27,8 @@ export interface GenerateObjectRequest<S extends z.ZodType> {
   readonly description?: string;
   readonly temperature?: number;
   readonly signal?: AbortSignal;
+  /** Passed on as `GenerateRequest.repair`, for models that read a rewrite request as data. */
+  readonly repair?: RepairContext;
 }
 
 /**
@@ -51,6 +55,7 @@ export async function generateObject<S extends z.ZodType>(
     responseSchema: zodResponseSchema(name, request.schema, request.description),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.signal === undefined ? {} : { signal: request.signal }),
+    ...(request.repair === undefined ? {} : { repair: request.repair }),
   });
   let candidate: unknown = result.object;
   if (candidate === undefined) {
@@ -67,7 +72,7 @@ export async function generateObject<S extends z.ZodType>(
   if (!parsed.success) {
     throw new ModelError(
       'MODEL_INVALID_RESPONSE',
-      `Model "${model.modelId}" answered JSON that does not match "${name}":\n${z.prettifyError(parsed.error)}`,
+      `Model "${model.modelId}" answered JSON that does not match "${name}":\n${explainIssues(parsed.error)}`,
       { details: { text: result.text.slice(0, 2000), usage: result.usage } },
     );
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { ToolwrightError } from './errors.js';
 import { invocationSchema } from './memory.js';
-import { parseOrThrow } from './validation.js';
+import { explainIssues, parseOrThrow } from './validation.js';
 
 describe('parseOrThrow', () => {
   it('returns the parsed value', () => {
@@ -23,5 +23,41 @@ describe('parseOrThrow', () => {
     expect(error.message).toMatch(/^Invalid invocation:/);
     const paths = (error.details?.['issues'] as { path: string[] }[]).map((issue) => issue.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['tool', 'version', 'durationMs', 'inputHash']));
+  });
+});
+
+describe('explainIssues', () => {
+  const answer = z.union([
+    z.object({ name: z.string(), source: z.string(), reason: z.string() }).strict(),
+    z.object({ transforms: z.array(z.enum(['retry', 'timeout'])).min(1), reason: z.string() }).strict(),
+  ]);
+  const explain = (value: unknown): string => {
+    const result = answer.safeParse(value);
+    if (result.success) throw new Error('expected a failure');
+    return explainIssues(result.error);
+  };
+
+  it('explains a union by the option the value came closest to, with its paths', () => {
+    const text = explain({ name: 'total_fares', reason: 'fixed' });
+    expect(text).toContain('source');
+    expect(text).toContain('expected string, received undefined');
+    expect(text).toContain('matches none of the 2 accepted shapes; closest: shape 1');
+    expect(text).not.toContain('transforms');
+
+    const other = explain({ transforms: ['jitter'], reason: 'flaky' });
+    expect(other).toContain('→ at transforms[0]');
+    expect(other).toContain('closest: shape 2');
+  });
+
+  it('keeps the path to a union nested in an object', () => {
+    const nested = z.object({ choice: z.union([z.object({ a: z.number() }), z.object({ b: z.string() })]) });
+    const result = nested.safeParse({ choice: { a: 'one' } });
+    expect(result.success).toBe(false);
+    expect(explainIssues(result.error as z.ZodError)).toContain('→ at choice.a');
+  });
+
+  it('is prettifyError for anything else', () => {
+    const result = z.object({ n: z.number() }).safeParse({ n: 'x' });
+    expect(explainIssues(result.error as z.ZodError)).toBe(z.prettifyError(result.error as z.ZodError));
   });
 });

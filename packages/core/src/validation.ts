@@ -14,9 +14,38 @@ import { ValidationError } from './errors.js';
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ValidationError('INVALID_ARGUMENT', `Invalid ${what}:\n${z.prettifyError(result.error)}`, {
+  throw new ValidationError('INVALID_ARGUMENT', `Invalid ${what}:\n${explainIssues(result.error)}`, {
     details: {
       issues: result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
     },
   });
+}
+
+/**
+ * `z.prettifyError`, except that a value matching none of a union's options is explained by
+ * the option it came closest to (fewest problems), with that option's problems and paths —
+ * not the bare "Invalid input" zod reports for a union.
+ *
+ * @example
+ * ```ts
+ * const result = schema.safeParse(value);
+ * if (!result.success) console.error(explainIssues(result.error));
+ * ```
+ */
+export function explainIssues(error: z.ZodError): string {
+  return z.prettifyError(new z.ZodError(error.issues.flatMap((issue) => closestIssues(issue, []))));
+}
+
+function closestIssues(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): z.core.$ZodIssue[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ ...issue, path }];
+  const options: readonly (readonly z.core.$ZodIssue[])[] = issue.errors;
+  let index = 0;
+  options.forEach((option, candidate) => {
+    if (option.length < (options[index]?.length ?? Infinity)) index = candidate;
+  });
+  return (options[index] ?? []).flatMap((inner) => closestIssues(inner, path)).map((inner) => ({
+    ...inner,
+    message: `${inner.message} (matches none of the ${options.length} accepted shapes; closest: shape ${index + 1})`,
+  }));
 }

@@ -10,6 +10,7 @@ import {
   type JsonObject,
   type JsonValue,
   type LanguageModel,
+  type RepairContext,
   type TaskContext,
   type ToolCall,
   type ToolDefinition,
@@ -23,6 +24,7 @@ import { inputShape, wrapInput } from './synthesis/input-shape.js';
 import { parseProgram, printProgram, programOperations, type Program } from './synthesis/program.js';
 import { evaluateProgram, EvaluationError, jsonEqual } from './synthesis/semantics.js';
 import { synthesizeTool } from './synthesize-tool.js';
+import { chooseRepair } from './repair.js';
 
 /** The meta-tool through which a model authors a tool (the agent offers it beside the active tools). */
 const CREATE_TOOL = 'create_tool';
@@ -41,6 +43,7 @@ export type OfflineModelEvent =
       readonly durationMs: number;
     }
   | { readonly type: 'probing'; readonly tools: readonly string[] }
+  | { readonly type: 'repair'; readonly tool: string; readonly version: number; readonly transforms: readonly string[]; readonly reason: string }
   | { readonly type: 'cannot'; readonly reason: string };
 
 /** Options of {@link offlineModel}. */
@@ -83,6 +86,14 @@ const requestSchema = z.object({
   toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })]).optional(),
   responseSchema: z.object({ name: z.string(), schema: jsonObjectSchema, description: z.string().optional() }).optional(),
   task: z.object({ text: z.string(), input: jsonValueSchema.optional(), examples: z.array(toolExampleSchema).optional() }).optional(),
+  repair: z
+    .object({
+      tool: z.object({ name: z.string(), version: z.number(), language: z.enum(['js', 'ts']), capabilities: z.array(z.looseObject({ kind: z.string() })) }),
+      diagnosis: z.looseObject({ reasons: z.array(z.looseObject({ kind: z.string(), message: z.string(), metric: z.string().optional() })) }),
+      recentErrors: z.array(z.object({ code: z.string(), message: z.string() })),
+      transforms: z.array(z.object({ name: z.string(), description: z.string() })),
+    })
+    .optional(),
 });
 
 type Reply = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'calls'; readonly calls: readonly ToolCall[] };
@@ -101,8 +112,12 @@ interface Prepared {
  * a search for the smallest composition of typed primitives consistent with every
  * example, emitted as readable TypeScript through `create_tool` — and answers with the
  * tool's result. When it cannot, it says so ("I cannot solve this task: …"); it never
- * guesses. It reads no prose: requests without `task`, and structured-output requests
- * (`responseSchema`), are beyond it.
+ * guesses. It answers a rewriter's repair request (`GenerateRequest.repair`, sent by
+ * `createModelRewriter` from `@toolwright/rewriter`) by naming the offered transforms the
+ * diagnosis calls for — retry for transient errors, timeout for timeouts or latency,
+ * fallback when a secondary origin is declared, memoise for a pure slow tool — or, when none
+ * fits, by failing with `MODEL_UNSUPPORTED_REQUEST` saying why. It reads no prose: requests
+ * without `task` or `repair`, and other structured-output requests, are beyond it.
  *
  * @example
  * ```ts
@@ -146,6 +161,7 @@ class OfflineModel implements LanguageModel {
     this.#throwIfAborted(signal);
     const { signal: _signal, ...rest } = raw ?? ({} as GenerateRequest);
     const request = parseOrThrow(requestSchema, rest, 'offline model request');
+    if (request.repair && request.responseSchema) return this.#repair(rest.repair as RepairContext);
     if (request.responseSchema) {
       throw new ModelError(
         'MODEL_UNSUPPORTED_REQUEST',
@@ -159,6 +175,21 @@ class OfflineModel implements LanguageModel {
     return reply.kind === 'text'
       ? { text: reply.text, toolCalls: [], finishReason: 'stop', usage: ZERO_USAGE }
       : { text: '', toolCalls: reply.calls, finishReason: 'tool-calls', usage: ZERO_USAGE };
+  }
+
+  /** A rewriter's request: choose transforms from the diagnosis, or say plainly why none fits. */
+  #repair(context: RepairContext): GenerateResult {
+    const decision = chooseRepair(context);
+    if (!decision.ok) {
+      this.#emit({ type: 'cannot', reason: decision.reason });
+      throw new ModelError('MODEL_UNSUPPORTED_REQUEST', `The offline model "${this.modelId}" cannot repair this tool: ${decision.reason}.`, {
+        details: { tool: context.tool.name, version: context.tool.version, offered: context.transforms.map((transform) => transform.name) },
+      });
+    }
+    const { answer } = decision;
+    this.#emit({ type: 'repair', tool: context.tool.name, version: context.tool.version, transforms: answer.transforms, reason: answer.reason });
+    const object = { transforms: [...answer.transforms], reason: answer.reason };
+    return { text: JSON.stringify(object), toolCalls: [], finishReason: 'stop', usage: ZERO_USAGE, object };
   }
 
   #throwIfAborted(signal: AbortSignal | undefined): void {

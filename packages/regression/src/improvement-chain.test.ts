@@ -1,11 +1,11 @@
 import { type ArtifactVersion, type JsonValue, type RunResult, type Sandbox, type ToolSummary, contentHash } from '@toolwright/core';
+import { type FlakyService, flakyServicePrice, startFlakyService } from '@toolwright/core/testing';
 import { createEvaluator } from '@toolwright/evaluator';
 import { type Database, createMemory, openDatabase } from '@toolwright/memory';
 import { createTransformRewriter } from '@toolwright/rewriter';
 import { createSandbox } from '@toolwright/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegressionRunner } from './regression-runner.js';
-import { type FlakyService, priceOf, startFlakyService } from './test-support/flaky-service.js';
 import { toolVersion } from './test-support/tools.js';
 
 const KEYS = ['ams', 'ber', 'cph', 'dub', 'lis', 'osl'];
@@ -33,7 +33,7 @@ describe('the improvement chain on a real flaky tool', () => {
 
   beforeAll(async () => {
     // Per key, on a schedule: a 429, then an answer slower than the run's deadline, then a fast answer; and again.
-    service = await startFlakyService((_key, attempt) => [{ status: 429 }, { status: 200, delayMs: SLOW_MS }, { status: 200 }][(attempt - 1) % 3] ?? { status: 500 });
+    service = await startFlakyService({ schedule: ({ attempt }) => [{ status: 429 }, { status: 200, delayMs: SLOW_MS }, { status: 200 }][(attempt - 1) % 3] ?? { status: 500 } });
     sandbox = createSandbox({ timeoutMs: RUN_TIMEOUT_MS, capabilities: { fetch: { allow: [service.origin] } } });
     db = await openDatabase('sqlite::memory:');
     // Start the sandbox's worker before measuring, so no measured run pays for the cold start.
@@ -112,7 +112,7 @@ describe('the improvement chain on a real flaky tool', () => {
     expect(verdict.decision).toBe('promote');
     expect(verdict.totals).toMatchObject({ cases: KEYS.length, candidatePassed: KEYS.length, regressions: 0 });
     expect(verdict.cases.filter((result) => result.heldOut).every((result) => result.candidate.pass)).toBe(true);
-    expect(verdict.cases.every((result) => result.candidate.output === priceOf((all.find((entry) => entry.id === result.caseId)?.input as { key: string }).key))).toBe(true);
+    expect(verdict.cases.every((result) => result.candidate.output === flakyServicePrice((all.find((entry) => entry.id === result.caseId)?.input as { key: string }).key))).toBe(true);
 
     // 5. v2, measured the same way: better success rate and p95 latency, by a margin.
     const v2 = toolVersion({ name: 'get_quote', version: 2, language: 'ts', source: candidate.source, capabilities: v1.spec?.capabilities ?? [], inputSchema: v1.spec?.inputSchema ?? {} });

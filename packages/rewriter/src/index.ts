@@ -6,8 +6,8 @@
  *
  * @packageDocumentation
  */
-export { createModelRewriter, modelRewriteAnswerSchema, modelRewriterOptionsSchema } from './model-rewriter.js';
-export type { ModelRewriteAnswer, ModelRewriterOptions, RefusedAttempt } from './model-rewriter.js';
+export { createModelRewriter, modelRewriteAnswerSchema, modelRewriterOptionsSchema, modelTransformAnswerSchema } from './model-rewriter.js';
+export type { ModelRewriteAnswer, ModelRewriterOptions, ModelTransformAnswer, RefusedAttempt } from './model-rewriter.js';
 export { TRANSFORM_NAMES, createTransformRewriter, transformRewriterOptionsSchema } from './transform-rewriter.js';
 export type { TransformName, TransformRewriterOptions } from './transform-rewriter.js';
 export type { Candidate, RewriteEvidence, RewriteRequest, Rewriter } from '@toolwright/core';

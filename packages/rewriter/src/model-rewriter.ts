@@ -2,6 +2,7 @@ import {
   type Candidate,
   type LanguageModel,
   type Message,
+  type RepairContext,
   type Rewriter,
   type Sandbox,
   type TokenUsage,
@@ -19,6 +20,18 @@ import {
 import { z } from 'zod';
 import { rewriteMessages, refusalMessages } from './rewrite-prompt.js';
 import { type CheckedRewriteRequest, checkRewriteRequest } from './rewrite-request.js';
+import {
+  TRANSFORM_NAMES,
+  type TransformAvailability,
+  type TransformName,
+  type TransformSettings,
+  applyTransforms,
+  describeTransform,
+  fallbackOrigins,
+  transformAvailability,
+  transformRewriterOptionsSchema,
+} from './transform-rewriter.js';
+import { type SourceFacts, sourceFacts } from './transforms/source-facts.js';
 
 /** The answer a model must give: validated with zod, then checked against the current version. */
 export const modelRewriteAnswerSchema = z
@@ -33,6 +46,25 @@ export const modelRewriteAnswerSchema = z
 
 /** The answer, parsed. */
 export type ModelRewriteAnswer = z.output<typeof modelRewriteAnswerSchema>;
+
+/**
+ * The other answer a model may give when transforms apply: names of deterministic transforms
+ * for the rewriter to write into the current source (core's `TransformRepairAnswer`). Each
+ * request narrows `transforms` to the ones that apply to that source.
+ */
+export const modelTransformAnswerSchema = transformAnswerSchema(TRANSFORM_NAMES);
+
+/** The transform answer, parsed. */
+export type ModelTransformAnswer = z.output<typeof modelTransformAnswerSchema>;
+
+function transformAnswerSchema(names: readonly [TransformName, ...TransformName[]]) {
+  return z
+    .object({
+      transforms: z.array(z.enum(names)).min(1).max(TRANSFORM_NAMES.length).describe('The transforms to apply to the current source, by name.'),
+      reason: z.string().min(1).max(4000).describe('Why these transforms fix the diagnosed problem, in one or two sentences.'),
+    })
+    .strict();
+}
 
 /** Sandbox codes that refuse a source (anything else means the sandbox itself is unusable, and is thrown). */
 const REFUSING_CODES = new Set<string>(['SANDBOX_SYNTAX_ERROR', 'SANDBOX_STATIC_GATE', 'SANDBOX_NO_DEFAULT_EXPORT', 'SANDBOX_SOURCE_TOO_LARGE', 'SANDBOX_LOAD_FAILED']);
@@ -60,6 +92,12 @@ export const modelRewriterOptionsSchema = z
     maxFailingInputs: z.number().int().min(0).max(1000).default(10),
     maxCases: z.number().int().min(0).max(1000).default(20),
     maxValueLength: z.number().int().min(20).max(100_000).default(500),
+    /**
+     * The deterministic transforms the model may name instead of writing source, with their
+     * settings (as for `createTransformRewriter`); `false` asks for source only. Default: all
+     * transforms, default settings.
+     */
+    transforms: z.union([z.literal(false), transformRewriterOptionsSchema]).prefault({}),
   })
   .strict();
 
@@ -87,6 +125,12 @@ export interface RefusedAttempt {
  * Tokens of every attempt are reported on the candidate. When every attempt is refused,
  * `propose` throws `REWRITER_NO_CANDIDATE` with the refusals in `details.attempts`.
  *
+ * When deterministic transforms apply to the source (see `createTransformRewriter`), the
+ * request offers them — in the prompt, in the answer's schema, and as data on
+ * `GenerateRequest.repair` — and the model may answer `{ transforms, reason }` instead of a
+ * source; the rewriter writes them in. A model that cannot serve the request
+ * (`MODEL_UNSUPPORTED_REQUEST`) ends the attempts with `REWRITER_NO_CANDIDATE` and its reason.
+ *
  * @example
  * ```ts
  * const rewriter = createModelRewriter({ model: openaiModel({ model: 'gpt-4o-mini' }), sandbox });
@@ -101,7 +145,21 @@ export function createModelRewriter(options: ModelRewriterOptions): Rewriter {
   return {
     async propose(request) {
       const checked = checkRewriteRequest(request);
-      let messages: Message[] = rewriteMessages(checked, settings);
+      const offered = offeredTransforms(checked, settings.transforms);
+      const repair: RepairContext = {
+        tool: {
+          name: checked.artifact.name,
+          version: checked.artifact.version,
+          language: checked.artifact.spec.language,
+          capabilities: checked.artifact.spec.capabilities,
+        },
+        diagnosis: checked.diagnosis,
+        recentErrors: checked.evidence.recentErrors.slice(0, settings.maxRecentErrors),
+        transforms: offered.names.map((name) => ({ name, description: offered.describe(name) })),
+      };
+      const [first, ...rest] = offered.names;
+      const schema = first === undefined ? modelRewriteAnswerSchema : z.union([modelRewriteAnswerSchema, transformAnswerSchema([first, ...rest])]);
+      let messages: Message[] = rewriteMessages(checked, settings, repair.transforms);
       let tokens: TokenUsage = ZERO_USAGE;
       const refusals: RefusedAttempt[] = [];
 
@@ -112,16 +170,25 @@ export function createModelRewriter(options: ModelRewriterOptions): Rewriter {
         try {
           const result = await generateObject(model, {
             messages,
-            schema: modelRewriteAnswerSchema,
+            schema,
             name: 'tool_rewrite',
-            description: 'The next version of the tool.',
+            description: first === undefined ? 'The next version of the tool.' : 'The next version of the tool, or the transforms that make it.',
+            repair,
             ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
             ...(checked.signal === undefined ? {} : { signal: checked.signal }),
           });
-          answer = result.object;
           text = result.text;
           tokens = addUsage(tokens, result.usage);
+          // A transform answer is written into the current source here, then checked like any other.
+          answer = 'transforms' in result.object ? offered.apply(result.object) : result.object;
         } catch (error) {
+          if (ModelError.isInstance(error) && error.code === 'MODEL_UNSUPPORTED_REQUEST') {
+            throw new RewriterError(
+              'REWRITER_NO_CANDIDATE',
+              `No rewrite of ${checked.artifact.name} v${checked.artifact.version}: ${error.message}`,
+              { cause: error, details: { attempts: refusals, tokens } },
+            );
+          }
           if (!(ModelError.isInstance(error) && error.code === 'MODEL_INVALID_RESPONSE')) throw error;
           tokens = addUsage(tokens, usageOf(error.details));
           const refusal = { attempt, code: error.code, reason: `the answer is malformed: ${error.message}` };
@@ -153,6 +220,43 @@ export function createModelRewriter(options: ModelRewriterOptions): Rewriter {
           `${refusals.map((refusal) => `#${refusal.attempt} ${refusal.code}`).join(', ')}. See details.attempts; try another model or more attempts.`,
         { details: { attempts: refusals, tokens } },
       );
+    },
+  };
+}
+
+/** The transforms a model may name for this request: those that apply to the source. */
+interface OfferedTransforms {
+  readonly names: readonly TransformName[];
+  describe(name: TransformName): string;
+  /** The answer as a source answer: the named transforms written into the current source. */
+  apply(answer: { readonly transforms: readonly TransformName[]; readonly reason: string }): ModelRewriteAnswer;
+}
+
+function offeredTransforms(request: CheckedRewriteRequest, settings: TransformSettings | false): OfferedTransforms {
+  const { artifact } = request;
+  const fallbacks = fallbackOrigins(artifact.spec.capabilities);
+  let facts: SourceFacts | undefined;
+  if (settings !== false) {
+    try {
+      facts = sourceFacts(artifact.source, artifact.spec.language);
+    } catch {
+      // A source that does not parse takes no transform; the model may still write a new one.
+    }
+  }
+  const available = settings === false || facts === undefined ? new Map<TransformName, TransformAvailability>() : transformAvailability(artifact, facts, settings);
+  const names = TRANSFORM_NAMES.filter((name) => available.get(name)?.available === true);
+  return {
+    names,
+    describe: (name) => (settings === false ? name : describeTransform(name, settings, fallbacks)),
+    apply(answer) {
+      const chosen = TRANSFORM_NAMES.filter((name) => answer.transforms.includes(name));
+      if (settings === false || facts === undefined) throw new RewriterError('REWRITER_NO_CANDIDATE', 'No transform was offered, so none can be applied.');
+      return {
+        name: artifact.name,
+        inputSchema: artifact.spec.inputSchema,
+        source: applyTransforms(facts, chosen, settings, artifact.name, artifact.spec.capabilities),
+        reason: `${answer.reason.trim()} ${chosen.map((name) => `${describeTransform(name, settings, fallbacks)}.`).join(' ')}`,
+      };
     },
   };
 }

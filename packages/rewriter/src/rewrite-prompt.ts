@@ -1,4 +1,4 @@
-import type { Message } from '@toolwright/core';
+import type { Message, RepairTransform } from '@toolwright/core';
 import type { CheckedRewriteRequest } from './rewrite-request.js';
 
 /** How much evidence goes into a prompt. */
@@ -18,10 +18,15 @@ const SYSTEM = [
   "Rules: keep the tool's name and input schema exactly as they are, and repeat them unchanged in your answer;",
   'change only what fixes the diagnosed problem and keep every behaviour that works; the same input must give the same output as before wherever the current version is right.',
   'Answer with one JSON object: {"name", "inputSchema", "source" (the whole new module), "reason" (one or two sentences on what you changed and why), "description" (optional, only if the description must change)}.',
+  'When the request lists deterministic transforms, you may instead answer {"transforms": [their names], "reason"}: they are written into the current source for you, as tested code.',
 ].join('\n');
 
-/** The conversation for a first attempt: instructions, then the tool, its problem and the evidence. */
-export function rewriteMessages(request: CheckedRewriteRequest, limits: PromptLimits): Message[] {
+/**
+ * The conversation for a first attempt: instructions, then the tool, its problem, the
+ * evidence, and the deterministic transforms that apply to its source (the model may name
+ * those instead of writing source).
+ */
+export function rewriteMessages(request: CheckedRewriteRequest, limits: PromptLimits, transforms: readonly RepairTransform[] = []): Message[] {
   const { artifact, diagnosis, evidence } = request;
   const spec = artifact.spec;
   const lines: string[] = [];
@@ -61,7 +66,13 @@ export function rewriteMessages(request: CheckedRewriteRequest, limits: PromptLi
       lines.push(`- ${show(entry.input, limits)} → ${expected.join(', ')}`);
     }
   }
-  lines.push('', 'Write the next version.');
+  if (transforms.length > 0) {
+    lines.push('', '## Deterministic transforms that apply to this source');
+    for (const transform of transforms) lines.push(`- ${transform.name}: ${transform.description}.`);
+    lines.push('', 'Write the next version, or name the transforms that fix the diagnosed problem.');
+  } else {
+    lines.push('', 'Write the next version.');
+  }
   return [
     { role: 'system', content: SYSTEM },
     { role: 'user', content: lines.join('\n') },

@@ -1,8 +1,8 @@
 import type { Sandbox, ToolLanguage } from '@toolwright/core';
+import { type FlakyService, flakyServicePrice, startFlakyService } from '@toolwright/core/testing';
 import { createSandbox } from '@toolwright/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diagnosisWith, toolVersion } from './test-support/fixtures.js';
-import { type FlakyService, priceOf, startFlakyService } from './test-support/flaky-service.js';
 import { createTransformRewriter } from './transform-rewriter.js';
 
 // The rewritten sources must pass the sandbox's static gate and work inside an isolate, not only in Node.
@@ -17,8 +17,8 @@ describe('transformed sources in the real sandbox', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     // The primary answers 503 to every other request and hangs on the rest; the secondary always answers.
-    primary = await startFlakyService((_key, attempt) => (attempt % 2 === 1 ? { status: 503 } : { status: 200, delayMs: 5_000 }));
-    secondary = await startFlakyService(() => ({ status: 200 }));
+    primary = await startFlakyService({ schedule: ({ attempt }) => (attempt % 2 === 1 ? { status: 503 } : { status: 200, delayMs: 5_000 }) });
+    secondary = await startFlakyService();
     sandbox = createSandbox({ timeoutMs: 3_000, capabilities: { fetch: { allow: [primary.origin, secondary.origin] } } });
   });
   afterAll(async () => {
@@ -45,7 +45,7 @@ describe('transformed sources in the real sandbox', () => {
     expect(before).toMatchObject({ ok: false, error: { code: 'THROWN' } });
     const tool = await sandbox.compile({ name: 'get_quote', source: candidate?.source ?? '', language, capabilities: candidate?.spec.capabilities ?? [] });
     const after = await sandbox.run(tool, { key });
-    expect(after).toMatchObject({ ok: true, value: priceOf(key) });
+    expect(after).toMatchObject({ ok: true, value: flakyServicePrice(key) });
     expect(secondary.requests).toContain(`/quote?key=${key}`);
   });
 

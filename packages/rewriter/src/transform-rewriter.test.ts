@@ -1,7 +1,7 @@
 import { RewriterError, ToolwrightError } from '@toolwright/core';
+import { type FlakyService, type FlakyServiceSchedule, flakyServicePrice, startFlakyService } from '@toolwright/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { diagnosisWith, toolVersion } from './test-support/fixtures.js';
-import { type FlakyService, priceOf, startFlakyService } from './test-support/flaky-service.js';
 import { createTransformRewriter } from './transform-rewriter.js';
 import { parseSource } from './transforms/parse-source.js';
 
@@ -45,15 +45,15 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((service) => service.close()));
 });
 
-async function service(schedule: Parameters<typeof startFlakyService>[0]): Promise<FlakyService> {
-  const started = await startFlakyService(schedule);
+async function service(schedule: FlakyServiceSchedule): Promise<FlakyService> {
+  const started = await startFlakyService({ schedule });
   services.push(started);
   return started;
 }
 
 describe('createTransformRewriter: retry', () => {
   it('reroutes fetch through fetchWithRetry when recent errors are 429s, and the result recovers from them', async () => {
-    const quotes = await service((_key, attempt) => (attempt <= 2 ? { status: 429 } : { status: 200 }));
+    const quotes = await service(({ attempt }) => (attempt <= 2 ? { status: 429 } : { status: 200 }));
     const source = FLAKY_JS.replace('ORIGIN', quotes.origin);
     const artifact = toolVersion({ source, capabilities: [{ kind: 'fetch', origins: [quotes.origin] }] });
     const rewriter = createTransformRewriter({ retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 } });
@@ -77,7 +77,7 @@ describe('createTransformRewriter: retry', () => {
     const before = await load(source);
     await expect(before({ key: 'ams' })).rejects.toThrow('HTTP 429');
     const after = await load(candidate.source);
-    await expect(after({ key: 'lis' })).resolves.toBe(priceOf('lis'));
+    await expect(after({ key: 'lis' })).resolves.toBe(flakyServicePrice('lis'));
     expect(quotes.requests.filter((request) => request.endsWith('key=lis'))).toHaveLength(3);
   });
 
@@ -98,7 +98,7 @@ describe('createTransformRewriter: retry', () => {
 
 describe('createTransformRewriter: timeout', () => {
   it('adds a timeout around fetch (and a retry) when recent errors are timeouts, so a hanging answer is abandoned and tried again', async () => {
-    const quotes = await service((_key, attempt) => (attempt === 1 ? { status: 200, delayMs: 5_000 } : { status: 200 }));
+    const quotes = await service(({ attempt }) => (attempt === 1 ? { status: 200, delayMs: 5_000 } : { status: 200 }));
     const artifact = toolVersion({ source: FLAKY_JS.replace('ORIGIN', quotes.origin), capabilities: [{ kind: 'fetch', origins: [quotes.origin] }] });
     const rewriter = createTransformRewriter({ timeout: { callTimeoutMs: 50 }, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
     const [candidate] = await rewriter.propose({
@@ -114,7 +114,7 @@ describe('createTransformRewriter: timeout', () => {
     expect(candidate?.source).toContain('    fetch(url, init).then(');
 
     const after = await load(candidate?.source ?? '');
-    await expect(after({ key: 'ber' })).resolves.toBe(priceOf('ber'));
+    await expect(after({ key: 'ber' })).resolves.toBe(flakyServicePrice('ber'));
     expect(quotes.requests).toEqual(['/quote?key=ber', '/quote?key=ber']);
   });
 });
@@ -138,7 +138,7 @@ describe('createTransformRewriter: fallback', () => {
     expect(candidate?.source).toContain(`  ${JSON.stringify(primary.origin)}: ${JSON.stringify(secondary.origin)},`);
 
     const after = await load(candidate?.source ?? '');
-    await expect(after({ key: 'cph' })).resolves.toBe(priceOf('cph'));
+    await expect(after({ key: 'cph' })).resolves.toBe(flakyServicePrice('cph'));
     expect(primary.requests).toHaveLength(2);
     expect(secondary.requests).toEqual(['/quote?key=cph']);
   });

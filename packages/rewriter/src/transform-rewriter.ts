@@ -1,7 +1,17 @@
-import { type Candidate, type FetchCapability, type Rewriter, RewriterError, ZERO_USAGE, parseOrThrow } from '@toolwright/core';
+import {
+  type Candidate,
+  type FetchCapability,
+  type Rewriter,
+  RewriterError,
+  ZERO_USAGE,
+  diagnosedProblems,
+  isTimeoutError,
+  isTransientError,
+  parseOrThrow,
+} from '@toolwright/core';
 import { z } from 'zod';
 import { type CheckedRewriteRequest, checkRewriteRequest } from './rewrite-request.js';
-import { describeErrors, diagnosedKinds, isTimeout, isTransient } from './transforms/evidence.js';
+import { describeErrors } from './transforms/evidence.js';
 import { FETCH_HELPER_NAMES, type FetchHelperSettings, fetchHelpers } from './transforms/fetch-helpers.js';
 import { memoiseDefaultExport } from './transforms/memoise.js';
 import { parseSource } from './transforms/parse-source.js';
@@ -53,7 +63,9 @@ export const transformRewriterOptionsSchema = z
 
 /** What {@link createTransformRewriter} accepts. */
 export type TransformRewriterOptions = z.input<typeof transformRewriterOptionsSchema>;
-type Settings = z.output<typeof transformRewriterOptionsSchema>;
+/** The transform settings, defaults applied. */
+export type TransformSettings = z.output<typeof transformRewriterOptionsSchema>;
+type Settings = TransformSettings;
 
 interface Choice {
   readonly name: TransformName;
@@ -110,7 +122,7 @@ export function createTransformRewriter(options: TransformRewriterOptions = {}):
           { details: { skipped } },
         );
       }
-      const source = rewrite(facts, chosen, settings, artifact.name, fallbackOrigins(artifact.spec.capabilities));
+      const source = applyTransforms(facts, chosen.map((choice) => choice.name), settings, artifact.name, artifact.spec.capabilities);
       const candidate: Candidate = {
         name: artifact.name,
         parent: artifact.version,
@@ -126,89 +138,129 @@ export function createTransformRewriter(options: TransformRewriterOptions = {}):
   };
 }
 
+/** Whether a transform can be applied to a source, whatever the diagnosis says. */
+export type TransformAvailability = { readonly available: true } | { readonly available: false; readonly why: string };
+
+/**
+ * Which transforms the source allows, from facts about the source and the spec alone: the
+ * fetch transforms need `fetch(...)` calls the tool makes directly, `fallback` needs declared
+ * secondary origins, `memoise` needs a pure tool whose default export it can wrap, and none
+ * applies twice.
+ */
+export function transformAvailability(artifact: CheckedRewriteRequest['artifact'], facts: SourceFacts, settings: Settings): Map<TransformName, TransformAvailability> {
+  const result = new Map<TransformName, TransformAvailability>();
+  const enabled = new Set(settings.transforms);
+  const taken = (names: readonly string[]): string | undefined => names.find((name) => facts.names.has(name));
+  const fetchProblem =
+    facts.fetchBlockers.length > 0 ? facts.fetchBlockers.join('; ') : facts.fetchCalls.length === 0 ? 'the source makes no fetch(...) call' : undefined;
+  const fetchTransform = (names: readonly string[]): TransformAvailability => {
+    if (fetchProblem !== undefined) return { available: false, why: fetchProblem };
+    const clash = taken(names);
+    return clash === undefined ? { available: true } : { available: false, why: `the source already declares "${clash}" (applied before?)` };
+  };
+  for (const name of TRANSFORM_NAMES) {
+    if (!enabled.has(name)) {
+      result.set(name, { available: false, why: 'not enabled in the rewriter options' });
+      continue;
+    }
+    switch (name) {
+      case 'timeout':
+        result.set(name, fetchTransform([...FETCH_HELPER_NAMES.timeout, ...FETCH_HELPER_NAMES.shared]));
+        break;
+      case 'retry':
+        result.set(name, fetchTransform([...FETCH_HELPER_NAMES.retry, ...FETCH_HELPER_NAMES.shared]));
+        break;
+      case 'fallback':
+        result.set(
+          name,
+          fetchProblem === undefined && Object.keys(fallbackOrigins(artifact.spec.capabilities)).length === 0
+            ? { available: false, why: 'the fetch capability declares no `fallbacks` (secondary origins)' }
+            : fetchTransform([...FETCH_HELPER_NAMES.fallback]),
+        );
+        break;
+      case 'memoise': {
+        if (artifact.spec.capabilities.length > 0 || facts.fetchCalls.length > 0) result.set(name, { available: false, why: 'the tool uses capabilities, so its calls are not pure' });
+        else if (facts.impureUses.length > 0) result.set(name, { available: false, why: `the tool is not pure (${facts.impureUses.slice(0, 3).join(', ')})` });
+        else {
+          const memoised = memoiseDefaultExport(facts, artifact.name, settings.memoise);
+          result.set(name, 'refused' in memoised ? { available: false, why: memoised.refused } : { available: true });
+        }
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+/** What each transform does to the source, in one sentence (the first half of a candidate's reason). */
+export function describeTransform(name: TransformName, settings: Settings, fallbacks: Readonly<Record<string, string>>): string {
+  switch (name) {
+    case 'timeout':
+      return `Timeout: each fetch is abandoned after ${settings.timeout.callTimeoutMs} ms (fetchWithTimeout), so one slow answer no longer uses up the whole run`;
+    case 'retry': {
+      const { attempts, baseDelayMs, maxDelayMs } = settings.retry;
+      return `Retry: transient failures (network errors, timeouts, 429, 5xx) are retried up to ${attempts} attempts in all, with exponential backoff and full jitter (${baseDelayMs} ms doubling, at most ${maxDelayMs} ms) (fetchWithRetry)`;
+    }
+    case 'fallback': {
+      const pairs = Object.entries(fallbacks).map(([primary, secondary]) => `${primary} → ${secondary}`).join(', ');
+      return `Fallback: when the primary origin keeps failing, the same path is fetched from the secondary origin the fetch capability declares (${pairs === '' ? 'none declared' : pairs}) (fetchWithFallback)`;
+    }
+    case 'memoise':
+      return `Memoise: the tool is pure (no capabilities, no clock, no randomness), so each input's result is remembered for ${settings.memoise.ttlMs} ms (at most ${settings.memoise.maxEntries} results)`;
+  }
+}
+
 function plan(request: CheckedRewriteRequest, facts: SourceFacts, settings: Settings): { chosen: Choice[]; skipped: string[] } {
   const { artifact, diagnosis, evidence } = request;
-  const enabled = new Set(settings.transforms);
-  const problems = diagnosedKinds(diagnosis);
+  const available = transformAvailability(artifact, facts, settings);
+  const problems = diagnosedProblems(diagnosis);
   const errors = evidence.recentErrors;
-  const transient = errors.filter(isTransient);
-  const timeouts = errors.filter(isTimeout);
+  const transient = errors.filter(isTransientError);
+  const timeouts = errors.filter(isTimeoutError);
   const fallbacks = fallbackOrigins(artifact.spec.capabilities);
   const chosen: Choice[] = [];
   const skipped: string[] = [];
-  const skip = (name: TransformName, why: string): void => {
-    skipped.push(`${name}: ${why}`);
+  const choose = (name: TransformName, why: string): void => {
+    chosen.push({ name, reason: `${describeTransform(name, settings, fallbacks)} — ${why}.` });
   };
-  const taken = (names: readonly string[]): string | undefined => names.find((name) => facts.names.has(name));
-
-  const fetchProblem =
-    facts.fetchBlockers.length > 0 ? facts.fetchBlockers.join('; ') : facts.fetchCalls.length === 0 ? 'the source makes no fetch(...) call' : undefined;
-
-  let timeoutChosen = false;
-  if (enabled.has('timeout')) {
-    const clash = taken([...FETCH_HELPER_NAMES.timeout, ...FETCH_HELPER_NAMES.shared]);
-    if (fetchProblem !== undefined) skip('timeout', fetchProblem);
-    else if (clash !== undefined) skip('timeout', `the source already declares "${clash}" (applied before?)`);
-    else if (timeouts.length === 0 && !problems.latency) skip('timeout', 'no timeouts in the recent errors and the diagnosis does not name latency');
-    else {
-      timeoutChosen = true;
-      const why = timeouts.length > 0 ? `${timeouts.length} of the ${errors.length} recent errors are timeouts` : 'the diagnosis names latency';
-      chosen.push({
-        name: 'timeout',
-        reason: `Timeout: each fetch is abandoned after ${settings.timeout.callTimeoutMs} ms (fetchWithTimeout), so one slow answer no longer uses up the whole run — ${why}.`,
-      });
+  // Each transform: is it available, and does the diagnosis call for it?
+  const consider = (name: TransformName, called: () => string | { readonly skip: string }): void => {
+    const availability = available.get(name);
+    if (availability?.available !== true) {
+      if (settings.transforms.includes(name)) skipped.push(`${name}: ${availability?.why ?? 'unavailable'}`);
+      return;
     }
-  }
+    const verdict = called();
+    if (typeof verdict === 'string') choose(name, verdict);
+    else skipped.push(`${name}: ${verdict.skip}`);
+  };
 
-  if (enabled.has('retry')) {
-    const clash = taken([...FETCH_HELPER_NAMES.retry, ...FETCH_HELPER_NAMES.shared]);
-    if (fetchProblem !== undefined) skip('retry', fetchProblem);
-    else if (clash !== undefined) skip('retry', `the source already declares "${clash}" (applied before?)`);
-    else if (transient.length === 0 && !timeoutChosen) skip('retry', 'none of the recent errors is transient (timeout, 429, 5xx, network)');
-    else {
-      const { attempts, baseDelayMs, maxDelayMs } = settings.retry;
-      const why =
-        transient.length > 0
-          ? `${transient.length} of the ${errors.length} recent errors are transient (${describeErrors(transient)})`
-          : 'a call that timed out deserves another try';
-      chosen.push({
-        name: 'retry',
-        reason: `Retry: transient failures (network errors, timeouts, 429, 5xx) are retried up to ${attempts} attempts in all, with exponential backoff and full jitter (${baseDelayMs} ms doubling, at most ${maxDelayMs} ms) (fetchWithRetry) — ${why}.`,
-      });
-    }
-  }
-
-  if (enabled.has('fallback')) {
-    const clash = taken([...FETCH_HELPER_NAMES.fallback]);
-    if (fetchProblem !== undefined) skip('fallback', fetchProblem);
-    else if (Object.keys(fallbacks).length === 0) skip('fallback', 'the fetch capability declares no `fallbacks` (secondary origins)');
-    else if (clash !== undefined) skip('fallback', `the source already declares "${clash}" (applied before?)`);
-    else if (transient.length === 0 && !problems.failures) skip('fallback', 'no transient errors and the diagnosis does not name failures');
-    else {
-      const pairs = Object.entries(fallbacks).map(([primary, secondary]) => `${primary} → ${secondary}`).join(', ');
-      chosen.push({
-        name: 'fallback',
-        reason: `Fallback: when the primary origin keeps failing, the same path is fetched from the secondary origin the fetch capability declares (${pairs}) (fetchWithFallback).`,
-      });
-    }
-  }
-
-  if (enabled.has('memoise')) {
-    if (artifact.spec.capabilities.length > 0 || facts.fetchCalls.length > 0) skip('memoise', 'the tool uses capabilities, so its calls are not pure');
-    else if (facts.impureUses.length > 0) skip('memoise', `the tool is not pure (${facts.impureUses.slice(0, 3).join(', ')})`);
-    else if (!problems.latency) skip('memoise', 'the diagnosis does not name latency');
-    else {
-      chosen.push({
-        name: 'memoise',
-        reason: `Memoise: the tool is pure (no capabilities, no clock, no randomness) and slow, so each input's result is remembered for ${settings.memoise.ttlMs} ms (at most ${settings.memoise.maxEntries} results).`,
-      });
-    }
-  }
+  consider('timeout', () => {
+    if (timeouts.length > 0) return `${timeouts.length} of the ${errors.length} recent errors are timeouts`;
+    if (problems.latency) return 'the diagnosis names latency';
+    return { skip: 'no timeouts in the recent errors and the diagnosis does not name latency' };
+  });
+  const timeoutChosen = chosen.some((choice) => choice.name === 'timeout');
+  consider('retry', () => {
+    if (transient.length > 0) return `${transient.length} of the ${errors.length} recent errors are transient (${describeErrors(transient)})`;
+    if (timeoutChosen) return 'a call that timed out deserves another try';
+    return { skip: 'none of the recent errors is transient (timeout, 429, 5xx, network)' };
+  });
+  consider('fallback', () => {
+    if (transient.length > 0 || problems.failures) return transient.length > 0 ? `${transient.length} recent errors are transient` : 'the diagnosis names failures';
+    return { skip: 'no transient errors and the diagnosis does not name failures' };
+  });
+  consider('memoise', () => (problems.latency ? 'the diagnosis names latency' : { skip: 'the diagnosis does not name latency' }));
   return { chosen, skipped };
 }
 
-function rewrite(facts: SourceFacts, chosen: readonly Choice[], settings: Settings, toolName: string, fallbacks: Readonly<Record<string, string>>): string {
-  const names = new Set(chosen.map((choice) => choice.name));
+/**
+ * Applies the named transforms to the source and returns the new source. Used by the
+ * transform rewriter for its own plan, and by the model rewriter for a model's choice.
+ */
+export function applyTransforms(facts: SourceFacts, chosen: readonly TransformName[], settings: Settings, toolName: string, capabilities: readonly { readonly kind: string }[]): string {
+  const names = new Set(chosen);
+  const fallbacks = fallbackOrigins(capabilities);
   const edits: SourceEdit[] = [];
   if (names.has('timeout') || names.has('retry') || names.has('fallback')) {
     const helperSettings: FetchHelperSettings = {
@@ -234,7 +286,8 @@ function rewrite(facts: SourceFacts, chosen: readonly Choice[], settings: Settin
   return source;
 }
 
-function fallbackOrigins(capabilities: readonly { readonly kind: string }[]): Readonly<Record<string, string>> {
+/** The secondary origins the fetch capabilities declare, primary → secondary. */
+export function fallbackOrigins(capabilities: readonly { readonly kind: string }[]): Readonly<Record<string, string>> {
   const origins: Record<string, string> = {};
   for (const capability of capabilities) {
     if (capability.kind === 'fetch') Object.assign(origins, (capability as FetchCapability).fallbacks ?? {});

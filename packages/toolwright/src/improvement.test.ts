@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Turn } from './test-support/models.js';
-import { ScriptedModel } from '@toolwright/core/testing';
+import { type FlakyService, ScriptedModel, flakyServicePrice, startFlakyService } from '@toolwright/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolwright, type Toolwright } from './create-toolwright.js';
-import { priceOf, startFlakyQuoteService, type FlakyQuoteService } from './test-support/flaky-service.js';
 
 // The improvement cycle end to end, on a real degrading tool: a quote service on 127.0.0.1
 // that answers every other request with 429. v1 (no retry) fails half its calls; after N
@@ -28,9 +27,9 @@ export default async function getQuote({ key }: QuoteInput): Promise<number> {
 
 const KEYS = ['ams', 'ber', 'cph', 'dub', 'lis', 'osl'];
 const directory = mkdtempSync(join(tmpdir(), 'toolwright-improve-'));
-let service: FlakyQuoteService;
+let service: FlakyService;
 beforeAll(async () => {
-  service = await startFlakyQuoteService();
+  service = await startFlakyService({ schedule: (_request, index) => (index % 2 === 0 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 200 }) });
 });
 afterAll(async () => {
   await service.close();
@@ -112,7 +111,7 @@ describe('the improvement cycle on a real degrading tool', () => {
         const second = await next.run('Quote every key again');
         expect(second.toolCalls.map((call) => call.version)).toEqual(KEYS.map(() => 2));
         expect(second.toolCalls.every((call) => call.ok)).toBe(true);
-        expect(second.toolCalls.map((call) => call.output)).toEqual(KEYS.map(priceOf));
+        expect(second.toolCalls.map((call) => call.output)).toEqual(KEYS.map(flakyServicePrice));
         await next.memory.flush();
         const v2 = await next.memory.summary('get_quote', { version: 2, lastN: 50 });
         const v1 = await next.memory.summary('get_quote', { version: 1, lastN: 50 });

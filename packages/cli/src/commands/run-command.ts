@@ -44,7 +44,8 @@ export const runCommand: CommandDefinition = {
       if (baseURL !== undefined) throw new UsageError('--base-url needs --model <name> (the model the server should run).', 'run');
       model = offlineModel({ onEvent: (event) => (event.type === 'cannot' ? cannot.push(event.reason) : undefined) });
     } else {
-      const apiKey = context.env['OPENAI_API_KEY'];
+      // An empty OPENAI_API_KEY (a .env template's) is no key at all.
+      const apiKey = context.env['OPENAI_API_KEY'] || undefined;
       if (apiKey === undefined && baseURL === undefined) {
         throw new UsageError('--model needs OPENAI_API_KEY in the environment, or --base-url <url> for a local OpenAI-compatible server.', 'run');
       }

@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScriptedModel } from '@toolwright/core/testing';
+import { type FlakyService, ScriptedModel } from '@toolwright/core/testing';
 import { createToolwright } from 'toolwright';
-import type { FlakyQuoteService } from './flaky-service.js';
 import { cli } from './run-in-process.js';
 
 export const FARE_EXAMPLES = [
@@ -34,7 +33,7 @@ export default async function getQuote({ key }: QuoteInput): Promise<number> {
  *    and the policy queues it for a person (a network tool);
  * 3. a second network tool change waits for a person too (`get_rate`, untested).
  */
-export async function makeFixtureDatabase(directory: string, service: FlakyQuoteService): Promise<{ readonly db: string; readonly runs: readonly unknown[] }> {
+export async function makeFixtureDatabase(directory: string, service: FlakyService): Promise<{ readonly db: string; readonly runs: readonly unknown[] }> {
   const db = `sqlite:${join(directory, 'fixture.db')}`;
   writeFileSync(join(directory, 'fares.json'), JSON.stringify(FARES));
   writeFileSync(join(directory, 'examples.json'), JSON.stringify(FARE_EXAMPLES));

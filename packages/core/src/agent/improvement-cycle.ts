@@ -77,7 +77,7 @@ async function improveTool(components: AgentComponents, options: ImprovementOpti
   await auditQuietly(components, 'improve.diagnose', active.name, diagnosis.reasons.map((reason) => reason.message).join('; '), { diagnosis: asJson(diagnosis) }, { from: active.version });
 
   const visibleCases = await regression.cases(active.name, { includeHeldOut: false });
-  const candidates = await proposeOrNone(rewriter, {
+  const { candidates, why } = await proposeOrNone(rewriter, {
     artifact: active,
     diagnosis,
     evidence: {
@@ -87,8 +87,9 @@ async function improveTool(components: AgentComponents, options: ImprovementOpti
     },
   });
   if (candidates.length === 0) {
-    await auditQuietly(components, 'improve.no-candidate', active.name, 'the rewriter proposed nothing', {}, { from: active.version });
-    return { ...base, outcome: 'no-candidate', diagnosis, reasons: ['the rewriter proposed no candidate'] };
+    const reason = why === undefined ? 'the rewriter proposed no candidate' : `the rewriter proposed no candidate: ${why}`;
+    await auditQuietly(components, 'improve.no-candidate', active.name, reason, {}, { from: active.version });
+    return { ...base, outcome: 'no-candidate', diagnosis, reasons: [reason] };
   }
 
   const reasons: string[] = [];
@@ -136,12 +137,15 @@ async function improveTool(components: AgentComponents, options: ImprovementOpti
   return { ...base, outcome: 'rejected', diagnosis, reasons };
 }
 
-/** A rewriter that finds nothing acceptable may throw `REWRITER_NO_CANDIDATE`; that is "no candidate", not a failure. */
-async function proposeOrNone(rewriter: Rewriter, request: RewriteRequest): Promise<Candidate[]> {
+/**
+ * A rewriter that finds nothing acceptable may throw `REWRITER_NO_CANDIDATE`; that is "no
+ * candidate", not a failure, and its message says why.
+ */
+async function proposeOrNone(rewriter: Rewriter, request: RewriteRequest): Promise<{ candidates: Candidate[]; why?: string }> {
   try {
-    return await rewriter.propose(request);
+    return { candidates: await rewriter.propose(request) };
   } catch (error) {
-    if (ToolwrightError.isInstance(error) && error.code === 'REWRITER_NO_CANDIDATE') return [];
+    if (ToolwrightError.isInstance(error) && error.code === 'REWRITER_NO_CANDIDATE') return { candidates: [], why: error.message.slice(0, 2000) };
     throw error;
   }
 }

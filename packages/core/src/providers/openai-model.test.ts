@@ -223,4 +223,20 @@ describe('openaiModel', () => {
       if (saved !== undefined) process.env['OPENAI_API_KEY'] = saved;
     }
   });
+
+  it('treats an empty OPENAI_API_KEY (a .env template) as no key: a local server still answers', async () => {
+    const saved = process.env['OPENAI_API_KEY'];
+    process.env['OPENAI_API_KEY'] = '';
+    try {
+      expect(() => openaiModel({ model: 'gpt-4o-mini' })).toThrow(/set OPENAI_API_KEY/);
+      server = await startChatServer(() => chatCompletion({ content: 'hi', usage: { promptTokens: 2, completionTokens: 1 } }));
+      const model = openaiModel({ model: 'llama3.1', baseURL: server.baseURL });
+      const result = await model.generate({ messages: [{ role: 'user', content: 'hello' }] });
+      expect(result.text).toBe('hi');
+      expect(server.requests[0]?.headers['authorization']).toBe('Bearer not-needed');
+    } finally {
+      if (saved === undefined) delete process.env['OPENAI_API_KEY'];
+      else process.env['OPENAI_API_KEY'] = saved;
+    }
+  });
 });

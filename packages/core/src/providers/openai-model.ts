@@ -82,7 +82,8 @@ const RETRYABLE_STATUS = new Set([408, 409, 429]);
 export function openaiModel(options: OpenAIModelOptions): LanguageModel {
   const { client: givenClient, ...rest } = options;
   const config = parseOrThrow(optionsSchema, rest, 'openaiModel options');
-  const apiKey = config.apiKey ?? process.env['OPENAI_API_KEY'] ?? (config.baseURL ? 'not-needed' : undefined);
+  // An empty OPENAI_API_KEY (a .env template's) is no key at all.
+  const apiKey = config.apiKey ?? (process.env['OPENAI_API_KEY'] || undefined) ?? (config.baseURL ? 'not-needed' : undefined);
   if (givenClient === undefined && apiKey === undefined) {
     throw new ModelError(
       'MODEL_REQUEST_FAILED',

@@ -20,3 +20,11 @@ export type {
   ChatServerReply,
   ChatServerRequest,
 } from './chat-server.js';
+export { flakyServicePrice, startFlakyService } from './flaky-service.js';
+export type {
+  FlakyService,
+  FlakyServiceAnswer,
+  FlakyServiceOptions,
+  FlakyServiceRequest,
+  FlakyServiceSchedule,
+} from './flaky-service.js';
