@@ -52,7 +52,9 @@ describe('escape probes: capabilities are granted, never assumed', () => {
       }
     });
     sandbox = createSandbox({
-      timeoutMs: 1_000,
+      // Generous: a loopback round trip through the worker can take a while on a loaded machine.
+      // The deadline test below sets its own, short one.
+      timeoutMs: 10_000,
       capabilities: { fetch: { allow: [allowed.origin, closedOrigin, 'http://127.0.0.1:9'], maxResponseBytes: 1_000, maxRequests: 3 } },
     });
     canary = await compileCanary(sandbox);

@@ -155,7 +155,7 @@ describe('lifecycle', () => {
     } finally {
       await sandbox.dispose();
     }
-  });
+  }, 180_000); // Hundreds of compile/run cycles with forced GCs: slow on a loaded 2-core machine.
 
   it('frees every worker process over create/dispose cycles', async () => {
     const pids: number[] = [];
