@@ -17,9 +17,11 @@ describe('transformed sources in the real sandbox', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     // The primary answers 503 to every other request and hangs on the rest; the secondary always answers.
-    primary = await startFlakyService({ schedule: ({ attempt }) => (attempt % 2 === 1 ? { status: 503 } : { status: 200, delayMs: 5_000 }) });
+    primary = await startFlakyService({ schedule: ({ attempt }) => (attempt % 2 === 1 ? { status: 503 } : { status: 200, delayMs: 60_000 }) });
     secondary = await startFlakyService();
-    sandbox = createSandbox({ timeoutMs: 3_000, capabilities: { fetch: { allow: [primary.origin, secondary.origin] } } });
+    // Deadlines are generous so a loaded machine cannot turn a slow loopback answer into a failure:
+    // what is proven is the path (timeout → retry → secondary origin), not a speed.
+    sandbox = createSandbox({ timeoutMs: 20_000, capabilities: { fetch: { allow: [primary.origin, secondary.origin] } } });
   });
   afterAll(async () => {
     await sandbox.dispose();
@@ -33,7 +35,7 @@ describe('transformed sources in the real sandbox', () => {
       language,
       capabilities: [{ kind: 'fetch', origins: [primary.origin, secondary.origin], fallbacks: { [primary.origin]: secondary.origin } }],
     });
-    const rewriter = createTransformRewriter({ timeout: { callTimeoutMs: 100 }, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } });
+    const rewriter = createTransformRewriter({ timeout: { callTimeoutMs: 2_000 }, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } });
     const [candidate] = await rewriter.propose({
       artifact,
       diagnosis: diagnosisWith('get_quote', [{ kind: 'failure-rate', message: 'success rate 0.40', observed: 0.4 }]),
