@@ -33,7 +33,9 @@ export interface CreateMemoryOptions {
   readonly db: Pick<Database, 'dialect' | 'url' | 'kysely'>;
   /**
    * Invocations written per batch (one transaction); a full batch starts a flush. Larger
-   * batches write faster (fewer commits) but hold the SQLite connection longer. Default 1,000.
+   * batches write faster (fewer commits) but hold the SQLite connection longer. On SQLite,
+   * when several batches wait, they share one transaction (up to 10,000 invocations, whole
+   * batches only), the event loop turning between them. Default 1,000.
    */
   readonly batchSize?: number;
   /** The longest an invocation waits in the buffer before a flush starts. Default 200 ms. */
@@ -109,8 +111,9 @@ const summaryOptionsSchema = z.union([
  * `record` only validates and queues; batches reach the database when `batchSize` wait,
  * after `flushIntervalMs`, on `flush()` and on `close()`. If the process dies without
  * `close()`, what was recorded in that last interval (at most `flushIntervalMs`, or up to
- * `batchSize` invocations plus a batch in flight) is lost; everything flushed before is
- * committed, whole batches only.
+ * `batchSize` invocations, plus what is in flight: a batch, or on SQLite a group of batches
+ * of up to 10,000 invocations) is lost; everything flushed before is committed, whole
+ * batches only.
  *
  * @example
  * ```ts
@@ -163,16 +166,18 @@ class DatabaseMemory implements MemoryStore {
     this.#db = options.db;
     this.#kysely = options.db.kysely as Kysely<MemoryTables>;
     const { url } = options.db;
-    const writeInvocations = createInvocationWriter(options.db);
+    const writer = createInvocationWriter(options.db);
     this.#buffer = new InvocationBuffer({
       batchSize: options.batchSize,
       flushIntervalMs: options.flushIntervalMs,
       maxBuffered: options.maxBuffered,
-      write: async (batch) => {
+      groupRows: writer.groupRows,
+      write: async (batches) => {
         try {
-          await writeInvocations(batch);
+          await writer.write(batches);
         } catch (error) {
-          throw toStorageError(error, `writing ${batch.length} invocations to ${url}`);
+          const rows = batches.reduce((sum, batch) => sum + batch.length, 0);
+          throw toStorageError(error, `writing ${rows} invocations to ${url}`);
         }
       },
       onBackgroundError: (error) => options.onFlushError(asStorageError(error, `flushing invocations to ${url}`)),

@@ -5,8 +5,13 @@ export interface InvocationBufferOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxBuffered: number;
-  /** Writes one batch atomically, or throws having written nothing. */
-  readonly write: (batch: readonly InvocationValues[]) => Promise<void>;
+  /**
+   * The most rows one write may carry when more than a batch waits: whole batches are
+   * grouped into one transaction up to it (at least one batch; 0 or less turns grouping off).
+   */
+  readonly groupRows: number;
+  /** Writes one or more whole batches atomically (one transaction), or throws having written nothing. */
+  readonly write: (batches: readonly (readonly InvocationValues[])[]) => Promise<void>;
   /** Told about a failed background flush (the batch stays buffered and is retried). */
   readonly onBackgroundError: (error: unknown) => void;
 }
@@ -16,7 +21,9 @@ export interface InvocationBufferOptions {
  * invocations wait (on the next turn of the event loop, never inside `record`), when the
  * oldest waiting one is `flushIntervalMs` old (an unref'd timer: it never keeps a process
  * alive), on `flush()`, and on close. One flush runs at a time; a failed batch goes back to
- * the front of the queue and is retried, so the database sees whole batches in order.
+ * the front of the queue and is retried, so the database sees whole batches in order. When
+ * more than a batch waits (a backlog), one write carries several whole batches, up to
+ * `groupRows` rows, in one transaction (group commit): fewer, larger commits.
  */
 export class InvocationBuffer {
   readonly #options: InvocationBufferOptions;
@@ -100,16 +107,21 @@ export class InvocationBuffer {
     this.#clearTimer();
     let failed = false;
     this.#draining = (async () => {
+      const { batchSize, groupRows } = this.#options;
       while (this.#rows.length > 0) {
-        const batch = this.#rows.splice(0, this.#options.batchSize);
+        // Whole batches only, so that a batch is never split across transactions.
+        const batchesInGroup = Math.max(1, Math.floor(groupRows / batchSize));
+        const taken = this.#rows.splice(0, batchSize * batchesInGroup);
+        const batches: InvocationValues[][] = [];
+        for (let start = 0; start < taken.length; start += batchSize) batches.push(taken.slice(start, start + batchSize));
         try {
-          await this.#options.write(batch);
+          await this.#options.write(batches);
         } catch (error) {
-          this.#rows.unshift(...batch);
+          this.#rows = taken.concat(this.#rows);
           failed = true;
           throw error;
         }
-        this.#written += batch.length;
+        this.#written += taken.length;
       }
     })().finally(() => {
       this.#draining = undefined;

@@ -92,32 +92,94 @@ async function writeThroughKysely(kysely: SchemalessKysely, dialect: 'sqlite' | 
   });
 }
 
-/** Writes one batch atomically (all rows or none). */
-export type InvocationWriter = (batch: readonly InvocationValues[]) => Promise<void>;
+/**
+ * Writes invocations to the database. `write` takes one or more whole batches and writes
+ * them in one transaction: all rows or none.
+ */
+export interface InvocationWriter {
+  readonly write: (batches: readonly (readonly InvocationValues[])[]) => Promise<void>;
+  /**
+   * The most rows one `write` should carry when several batches wait (whole batches only, at
+   * least one): 0 when this writer gains nothing from grouping them.
+   */
+  readonly groupRows: number;
+}
 
 /**
- * The fastest atomic batch writer for a database handle. On a SQLite handle opened by
- * `openDatabase`, one prepared single-row INSERT is reused inside one better-sqlite3
- * transaction (several times faster than re-preparing a multi-row statement per batch), run
- * while holding kysely's connection so no other query interleaves. PostgreSQL takes the batch
- * as one `unnest` INSERT. Any other handle goes through kysely.
+ * Rows one SQLite transaction may carry when a backlog of batches waits (group commit).
+ * A commit writes every page the transaction dirtied to the WAL, and a batch of invocations
+ * of many tools dirties a leaf page per tool (and per tool and version) in each index, however
+ * few rows land on it: committing 10 waiting batches at once writes ~2,000 pages instead of
+ * ~8,000 (see the README's benchmark section).
+ */
+const SQLITE_GROUP_ROWS = 10_000;
+
+/** Lets timers, I/O and other queries' callbacks run between two statements of a long write. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The fastest atomic writer for a database handle. On a SQLite handle opened by
+ * `openDatabase`, one prepared single-row INSERT is reused (several times faster than
+ * re-preparing a multi-row statement per batch) inside one transaction per `write`, run while
+ * holding kysely's connection so no other query interleaves; when several batches wait they
+ * share that transaction (group commit), each batch's inserts in its own turn of the event
+ * loop. PostgreSQL takes each batch as one `unnest` INSERT (grouping does not help there).
+ * Any other handle goes through kysely, one batch per transaction.
  */
 export function createInvocationWriter(database: { readonly dialect: 'sqlite' | 'postgres'; readonly kysely: SchemalessKysely }): InvocationWriter {
   const { dialect, kysely } = database;
   const connection = dialect === 'sqlite' ? sqliteConnectionOf(database) : undefined;
-  if (connection === undefined) return (batch) => writeThroughKysely(kysely, dialect, batch);
-  let insertAll: ((batch: readonly InvocationValues[]) => void) | undefined;
-  const prepare = (raw: BetterSqlite3.Database) => {
-    const insert = raw.prepare(`insert into memory_invocations (${COLUMNS.join(',')}) values (${COLUMNS.map(() => '?').join(',')})`);
-    return raw.transaction((batch: readonly InvocationValues[]) => {
-      for (const values of batch) insert.run(values);
-    });
+  if (connection === undefined) {
+    return {
+      groupRows: 0,
+      write: (batches) => writeThroughKysely(kysely, dialect, batches.length === 1 ? (batches[0] as readonly InvocationValues[]) : batches.flat()),
+    };
+  }
+  let statements: SqliteStatements | undefined;
+  return {
+    groupRows: SQLITE_GROUP_ROWS,
+    write: async (batches) => {
+      if (batches.every((batch) => batch.length === 0)) return;
+      await kysely.connection().execute(async () => {
+        statements ??= prepareSqliteStatements(connection);
+        const { begin, insert, commit, rollback } = statements;
+        begin.run();
+        try {
+          for (let index = 0; index < batches.length; index++) {
+            if (index > 0) await yieldToEventLoop();
+            for (const values of batches[index] as readonly InvocationValues[]) insert.run(values);
+          }
+          commit.run();
+        } catch (error) {
+          // A failed statement can leave the transaction open; a failed COMMIT in WAL mode
+          // (SQLITE_BUSY) leaves it open too. Either way nothing of it may stay; the original
+          // error is the one worth reporting.
+          if (connection.open && connection.inTransaction) {
+            try {
+              rollback.run();
+            } catch {
+              // The next BEGIN fails and reports the state the connection is in.
+            }
+          }
+          throw error;
+        }
+      });
+    },
   };
-  return async (batch) => {
-    if (batch.length === 0) return;
-    await kysely.connection().execute(async () => {
-      insertAll ??= prepare(connection);
-      insertAll(batch);
-    });
+}
+
+interface SqliteStatements {
+  readonly begin: BetterSqlite3.Statement;
+  readonly insert: BetterSqlite3.Statement;
+  readonly commit: BetterSqlite3.Statement;
+  readonly rollback: BetterSqlite3.Statement;
+}
+
+function prepareSqliteStatements(raw: BetterSqlite3.Database): SqliteStatements {
+  return {
+    begin: raw.prepare('begin'),
+    insert: raw.prepare(`insert into memory_invocations (${COLUMNS.join(',')}) values (${COLUMNS.map(() => '?').join(',')})`),
+    commit: raw.prepare('commit'),
+    rollback: raw.prepare('rollback'),
   };
 }

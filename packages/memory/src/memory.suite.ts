@@ -28,6 +28,22 @@ async function rejectionCode(promise: Promise<unknown>): Promise<string | undefi
   return undefined;
 }
 
+/** A trigger that refuses the tool name `poison`: the database fails in the middle of a batch. */
+async function createPoisonTrigger(dialect: Backend['name'], db: TestDatabase['db']['kysely']): Promise<void> {
+  if (dialect === 'sqlite') {
+    await sql`create trigger poison before insert on memory_invocations when new.tool = 'poison'
+      begin select raise(abort, 'poisoned'); end`.execute(db);
+  } else {
+    await sql`create function poison() returns trigger language plpgsql as $$
+      begin if new.tool = 'poison' then raise exception 'poisoned'; end if; return new; end $$`.execute(db);
+    await sql`create trigger poison before insert on memory_invocations for each row execute function poison()`.execute(db);
+  }
+}
+
+async function dropPoisonTrigger(dialect: Backend['name'], db: TestDatabase['db']['kysely']): Promise<void> {
+  await sql`drop trigger poison ${dialect === 'postgres' ? sql`on memory_invocations` : sql``}`.execute(db);
+}
+
 
 interface SuiteContext {
   readonly database: TestDatabase;
@@ -192,15 +208,7 @@ export function describeMemorySuite(backend: Backend): void {
 
       it('writes a batch whole or not at all, keeps a failed batch and retries it', async ({ t }) => {
         const memory = await t.open();
-        // A trigger that refuses one tool name makes the t.database fail in the middle of a batch.
-        if (backend.name === 'sqlite') {
-          await sql`create trigger poison before insert on memory_invocations when new.tool = 'poison'
-            begin select raise(abort, 'poisoned'); end`.execute(t.database.db.kysely);
-        } else {
-          await sql`create function poison() returns trigger language plpgsql as $$
-            begin if new.tool = 'poison' then raise exception 'poisoned'; end if; return new; end $$`.execute(t.database.db.kysely);
-          await sql`create trigger poison before insert on memory_invocations for each row execute function poison()`.execute(t.database.db.kysely);
-        }
+        await createPoisonTrigger(backend.name, t.database.db.kysely);
         for (let i = 0; i < 10; i++) memory.record(invocation({ startedAt: i }));
         memory.record(invocation({ tool: 'poison', startedAt: 10 }));
         for (let i = 11; i < 15; i++) memory.record(invocation({ startedAt: i }));
@@ -211,11 +219,53 @@ export function describeMemorySuite(backend: Backend): void {
         expect(await rowCount(t.database, 'memory_invocations')).toBe(0);
         expect(memory.stats()).toMatchObject({ buffered: 15, written: 0 });
 
-        await sql`drop trigger poison ${backend.name === 'postgres' ? sql`on memory_invocations` : sql``}`.execute(t.database.db.kysely);
+        await dropPoisonTrigger(backend.name, t.database.db.kysely);
         await memory.flush();
         expect(await rowCount(t.database, 'memory_invocations')).toBe(15);
         const tools = await t.database.db.kysely.selectFrom('memory_invocations').select('tool').orderBy('id').execute();
         expect(tools.map((row) => row.tool)).toContain('poison');
+      });
+
+      it('writes a backlog of batches whole, yielding to the event loop between them; other queries never join a group', async ({ t }) => {
+        const memory = await t.open({ batchSize: 5 });
+        await createPoisonTrigger(backend.name, t.database.db.kysely);
+        for (let i = 0; i < 10; i++) memory.record(invocation({ startedAt: i }));
+        memory.record(invocation({ tool: 'poison', startedAt: 10 }));
+        for (let i = 11; i < 15; i++) memory.record(invocation({ startedAt: i }));
+
+        // A ticker on the event loop, and an audit entry appended as soon as the loop turns.
+        let turns = 0;
+        let ticking = true;
+        const tick = (): void => {
+          turns += 1;
+          if (ticking) setImmediate(tick);
+        };
+        setImmediate(tick);
+        let appended: Promise<unknown> | undefined;
+        setImmediate(() => (appended = memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin', reason: 'during a flush' })));
+
+        const error = await memory.flush().catch((caught: unknown) => caught);
+        ticking = false;
+        expect((error as Error).message).toContain('poisoned');
+        await appended;
+        expect((await memory.auditLog()).map((entry) => entry.reason)).toEqual(['during a flush']);
+        if (backend.name === 'sqlite') {
+          // Group commit: the three waiting batches were one transaction, so none of them stays,
+          // and the loop turned between the batches' statements.
+          expect(await rowCount(t.database, 'memory_invocations')).toBe(0);
+          expect(memory.stats()).toMatchObject({ buffered: 15, written: 0 });
+          expect(turns).toBeGreaterThanOrEqual(2);
+        } else {
+          // One batch per transaction: the two batches before the poisoned one are committed.
+          expect(await rowCount(t.database, 'memory_invocations')).toBe(10);
+          expect(memory.stats()).toMatchObject({ buffered: 5, written: 10 });
+        }
+
+        await dropPoisonTrigger(backend.name, t.database.db.kysely);
+        await memory.flush();
+        expect(await rowCount(t.database, 'memory_invocations')).toBe(15);
+        const order = await t.database.db.kysely.selectFrom('memory_invocations').select('started_at').orderBy('id').execute();
+        expect(order.map((row) => Number(row.started_at))).toEqual(Array.from({ length: 15 }, (_, i) => i));
       });
 
       it('reports a failed background flush to onFlushError and keeps the batch', async ({ t }) => {
