@@ -188,7 +188,8 @@ describe('toolwright approvals', () => {
 
 describe('toolwright report', () => {
   it('reports success rate, latency and score per tool and version', async () => {
-    await createToolwright({ database: db, improve: false, network: { allow: [service.origin] } }).then(async (tw) => {
+    // A generous run deadline: v2 retries 429s with backoff, which a loaded machine can stretch past the default 1 s.
+    await createToolwright({ database: db, improve: false, network: { allow: [service.origin] }, sandbox: { timeoutMs: 15_000 } }).then(async (tw) => {
       try {
         for (const key of ['ams', 'ber', 'cph', 'dub']) await tw.call('get_quote', { key });
       } finally {

@@ -98,7 +98,8 @@ describe('the improvement chain on a real flaky tool', () => {
     expect(all).toHaveLength(KEYS.length);
     expect(all.filter((entry) => entry.heldOut).map((entry) => entry.input)).toEqual([{ key: 'ber' }, { key: 'lis' }]);
     expect(visible).toHaveLength(KEYS.length - 2);
-    const rewriter = createTransformRewriter({ timeout: { callTimeoutMs: 150 }, retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 40 } });
+    // The call deadline sits well under the run's (1.5 s) and well over a loopback answer, even on a loaded machine.
+    const rewriter = createTransformRewriter({ timeout: { callTimeoutMs: 500 }, retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 40 } });
     const [candidate] = await rewriter.propose({
       artifact: v1,
       diagnosis,
