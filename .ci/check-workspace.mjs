@@ -2,8 +2,10 @@
 // Checks the shape of the workspace that no compiler checks:
 // - every publishable package has the fields a consumer relies on (exports with types, files,
 //   engines, sideEffects, README, src/index.ts);
-// - dependency direction: @toolwright/core depends on no other Toolwright package; every other
-//   package takes core as a peer dependency plus a workspace dev dependency; no cycles;
+// - dependency direction: @toolwright/core depends on no other Toolwright package; a foundation
+//   package (@toolwright/store: plumbing several packages share) depends on core alone, and
+//   others may depend on it at run time without becoming composers; every package but a
+//   composer takes core as a peer dependency plus a workspace dev dependency; no cycles;
 // - no package imports another package's internals, imports a package it does not declare,
 //   or reaches outside its own folder with a relative import.
 // Usage: node .ci/check-workspace.mjs [workspace-root]   (exit 1 and a list of problems when any)
@@ -14,6 +16,11 @@ import { fileURLToPath } from 'node:url';
 const SCOPE = '@toolwright/';
 const CORE = '@toolwright/core';
 const UMBRELLA = 'toolwright';
+/**
+ * Foundation packages: shared infrastructure that sits just above core (it depends on core
+ * alone), which the other packages may take as ordinary dependencies without becoming composers.
+ */
+export const FOUNDATIONS = new Set(['@toolwright/store']);
 const SOURCE_FILE = /\.(c|m)?tsx?$|\.(c|m)?jsx?$/;
 const IMPORT_PATTERNS = [
   /\bimport\s+(?:type\s+)?[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
@@ -81,9 +88,12 @@ function isInternal(name) {
   return name.startsWith(SCOPE) || name === UMBRELLA;
 }
 
-/** A composer depends at runtime on Toolwright packages other than core (e.g. the umbrella `toolwright`). @param {any} json */
+/**
+ * A composer depends at runtime on Toolwright packages other than core and the foundations
+ * (e.g. the umbrella `toolwright`). @param {any} json
+ */
 function isComposer(json) {
-  return Object.keys(json.dependencies ?? {}).some((name) => isInternal(name) && name !== CORE);
+  return Object.keys(json.dependencies ?? {}).some((name) => isInternal(name) && name !== CORE && !FOUNDATIONS.has(name));
 }
 
 /**
@@ -136,6 +146,16 @@ export function checkWorkspace(root) {
         problems.push(`${name}: declare ${CORE} as a dev dependency ("workspace:*")`);
       }
       if (json.dependencies?.[CORE]) problems.push(`${name}: ${CORE} belongs in peerDependencies, not dependencies`);
+    }
+    if (FOUNDATIONS.has(json.name)) {
+      for (const dependency of internal) {
+        if (dependency !== CORE) problems.push(`${name} is a foundation package: it depends on ${CORE} alone, but declares ${dependency}`);
+      }
+    }
+    for (const foundation of FOUNDATIONS) {
+      // A foundation is ordinary runtime plumbing, not a second copy of the spec: never a peer.
+      if (json.peerDependencies?.[foundation]) problems.push(`${name}: declare ${foundation} in dependencies ("workspace:^"), not peerDependencies`);
+      else if (json.dependencies?.[foundation]?.startsWith('workspace:') === false) problems.push(`${name}: declare ${foundation} as "workspace:^"`);
     }
     for (const dependency of internal) {
       const target = byName.get(dependency);

@@ -93,6 +93,42 @@ describe('check-workspace', () => {
     assert.match(problems, /dependency cycle: @toolwright\/core → @toolwright\/memory → @toolwright\/core/);
   });
 
+  it('lets a package depend at run time on the foundation package without becoming a composer', () => {
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/store': { json: published('@toolwright/store', peerOnCore) },
+      'packages/memory': {
+        json: published('@toolwright/memory', { ...peerOnCore, dependencies: { '@toolwright/store': 'workspace:^' } }),
+        files: { 'run.ts': "import { runMigrations } from '@toolwright/store';\nimport type { Memory } from '@toolwright/core';\n" },
+      },
+    });
+    roots.push(root);
+    assert.deepEqual(checkWorkspace(root), []);
+  });
+
+  it('catches a foundation depending on anything but core, a foundation declared as a peer, and the cycle', () => {
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/store': {
+        json: published('@toolwright/store', { ...peerOnCore, devDependencies: { ...peerOnCore.devDependencies, '@toolwright/memory': 'workspace:*' } }),
+      },
+      'packages/memory': {
+        json: published('@toolwright/memory', { peerDependencies: { ...peerOnCore.peerDependencies, '@toolwright/store': 'workspace:^' }, devDependencies: peerOnCore.devDependencies }),
+      },
+      'packages/registry': {
+        json: published('@toolwright/registry', { ...peerOnCore, dependencies: { '@toolwright/store': '^1.0.0', '@toolwright/memory': 'workspace:^' } }),
+      },
+    });
+    roots.push(root);
+    const problems = checkWorkspace(root).join('\n');
+    assert.match(problems, /@toolwright\/store is a foundation package: it depends on @toolwright\/core alone, but declares @toolwright\/memory/);
+    assert.match(problems, /@toolwright\/memory: declare @toolwright\/store in dependencies \("workspace:\^"\), not peerDependencies/);
+    assert.match(problems, /@toolwright\/registry: declare @toolwright\/store as "workspace:\^"/);
+    // Depending on memory at run time still makes registry a composer, which takes core as a dependency.
+    assert.match(problems, /@toolwright\/registry: a composer declares @toolwright\/core in dependencies/);
+    assert.match(problems, /dependency cycle: @toolwright\/memory → @toolwright\/store → @toolwright\/memory/);
+  });
+
   it('catches a package without types in its exports or without engines', () => {
     const root = fixture({
       'packages/core': {

@@ -15,15 +15,14 @@ import {
 } from '@toolwright/core';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { runMigrations, toStorageError } from '@toolwright/store';
 import { AuditLog } from './audit-log.js';
 import type { Database } from './database/database.js';
-import { toStorageError } from './database/storage-errors.js';
 import { InvocationBuffer } from './invocation-buffer.js';
 import { isValidInvocation } from './invocation-check.js';
 import { createInvocationWriter, toValues } from './invocation-writer.js';
 import { LessonStore } from './lesson-store.js';
 import { memoryMigrationPlan } from './migrations/memory-migrations.js';
-import { runMigrations } from './migrations/run-migrations.js';
 import { querySummary } from './summary-query.js';
 import type { MemoryTables } from './tables.js';
 

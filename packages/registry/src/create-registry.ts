@@ -24,11 +24,10 @@ import {
 import { createTwoFilesPatch } from 'diff';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
+import { runMigrations, toStorageError } from '@toolwright/store';
 import { checkBundle, sealBundle, versionContentHash } from './bundle.js';
 import { registryMigrationPlan } from './migrations/registry-migrations.js';
-import { runMigrations } from './migrations/run-migrations.js';
 import type { RegistryDatabase } from './registry-database.js';
-import { toStorageError } from './storage-errors.js';
 import type { ArtifactRow, RegistryTables, VersionRow } from './tables.js';
 
 /** The notification channel registry instances tell each other about changes on. */

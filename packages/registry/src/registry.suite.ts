@@ -3,9 +3,9 @@ import type { Database } from '@toolwright/memory';
 import { applyPatch } from 'diff';
 import { sql } from 'kysely';
 import { describe, expect, it as base, vi } from 'vitest';
+import { caught } from '@toolwright/store/testing';
 import { createRegistry, type CreateRegistryOptions, type RegistryStore } from './create-registry.js';
 import type { Backend, TestDatabase } from './test-support/backends.js';
-import { caught } from './test-support/errors.js';
 import { manifest, sectionInput, source, toolInput } from './test-support/fixtures.js';
 
 async function counts(db: Database): Promise<{ artifacts: number; versions: number; changes: number }> {

@@ -116,7 +116,7 @@ export function describeCaseStorage(backend: Backend): void {
       }
       await regression.addCase({ tool: 'total_fares', input: { fares: [] }, expect: { output: 0 }, heldOut: true });
       const before = await regression.cases('total_fares', { includeHeldOut: true });
-      const other = createRegressionRunner({ sandbox, database: await database.reopen(), heldOutShare: 0.9 });
+      const other = createRegressionRunner({ sandbox, database: await database.open(), heldOutShare: 0.9 });
       expect(await other.cases('total_fares', { includeHeldOut: true })).toEqual(before);
       expect(await other.cases('total_fares')).toEqual(before.filter((entry) => !entry.heldOut));
       // New captures on the other runner use its own share; old ones keep theirs.
@@ -132,7 +132,7 @@ export function describeCaseStorage(backend: Backend): void {
       const applied = await sql<{ name: string }>`select name from ${sql.table(REGRESSION_MIGRATION_TABLE)}`.execute(database.db.kysely);
       expect(applied.rows.map((row) => row.name)).toEqual(['0001_cases_shadow_runs']);
       await sql`insert into ${sql.table(REGRESSION_MIGRATION_TABLE)} (name, timestamp) values ('9999_future', '2099-01-01T00:00:00.000Z')`.execute(database.db.kysely);
-      const newer = createRegressionRunner({ sandbox, database: await database.reopen() });
+      const newer = createRegressionRunner({ sandbox, database: await database.open() });
       const error = await newer.cases('total_fares').catch((caught: unknown) => caught);
       expect(StorageError.isInstance(error) && error.code).toBe('STORAGE_SCHEMA_TOO_NEW');
       expect((error as Error).message).toContain('9999_future');
@@ -143,7 +143,7 @@ export function describeCaseStorage(backend: Backend): void {
       const first = runner({ captureLimit: 5 });
       // PostgreSQL: a second pool, as another process would have. SQLite: a second runner on the same
       // handle (better-sqlite3 is synchronous, so two connections in one process would block each other).
-      const second = createRegressionRunner({ sandbox, database: backend.name === 'postgres' ? await database.reopen() : database.db, captureLimit: 5 });
+      const second = createRegressionRunner({ sandbox, database: backend.name === 'postgres' ? await database.open() : database.db, captureLimit: 5 });
       await first.cases('total_fares');
       const outcomes = await Promise.all(
         Array.from({ length: 16 }, (_, index) =>

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createPolicy, POLICY_MIGRATION_TABLE, POLICY_RULES, type SafetyPolicy } from './index.js';
 import * as entry from './index.js';
+import { policyMigrations } from './store/migrations.js';
 import { createTool, rewriteTool, rulesOf, toolVersion, verdict } from './test-support/changes.js';
 import { DIALECTS, openTestStore, skipDialect } from './test-support/databases.js';
 import { policyOn, useTestStore } from './test-support/fixture.js';
@@ -45,6 +46,23 @@ for (const dialect of DIALECTS) {
         expect((await createPolicy({ database: other }).killSwitch.state()).engaged).toBe(false);
       } finally {
         await fresh.cleanup();
+      }
+    });
+
+    it('opens a database migrated by the previous runner (its own migration table, no lock table)', async () => {
+      const old = await openTestStore(dialect);
+      try {
+        // What @toolwright/safety-policy wrote before it used @toolwright/store's runner.
+        await sql`create table ${sql.table(POLICY_MIGRATION_TABLE)} (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(old.db.kysely);
+        await policyMigrations(dialect)['0001_policy_tables']?.up(old.db.kysely);
+        await sql`insert into ${sql.table(POLICY_MIGRATION_TABLE)} (name, timestamp) values ('0001_policy_tables', '2025-01-01T00:00:00.000Z')`.execute(old.db.kysely);
+        const policy = createPolicy({ database: old.db });
+        await policy.killSwitch.engage({ by: 'ana', reason: 'drill' });
+        expect((await createPolicy({ database: await old.reopen() }).killSwitch.state()).engaged).toBe(true);
+        const applied = await sql<{ name: string }>`select name from ${sql.table(POLICY_MIGRATION_TABLE)}`.execute(old.db.kysely);
+        expect(applied.rows.map((row) => row.name)).toEqual(['0001_policy_tables']);
+      } finally {
+        await old.cleanup();
       }
     });
 

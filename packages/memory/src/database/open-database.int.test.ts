@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { caught } from '@toolwright/store/testing';
 import { noticePostgresSkipped, POSTGRES_URL } from '../test-support/backends.js';
-import { caught } from '../test-support/errors.js';
 import type { Database } from './database.js';
 import { openDatabase } from './open-database.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { caught, thrown } from '../test-support/errors.js';
+import { caught, thrown } from '@toolwright/store/testing';
 import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js';
 import { openDatabase } from './open-database.js';
 

@@ -2,10 +2,10 @@ import { StorageError, ValidationError } from '@toolwright/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { SchemalessKysely } from './database.js';
 import pg from 'pg';
+import { toStorageError } from '@toolwright/store';
 import { checkChannel, serverChannel } from './channel.js';
 import type { Database } from './database.js';
 import { LocalNotifications } from './local-notifications.js';
-import { toStorageError } from './storage-errors.js';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const PG_INT8 = 20;

@@ -2,11 +2,11 @@ import { StorageError } from '@toolwright/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { loadBetterSqlite3 } from './better-sqlite3-loader.js';
 import { Kysely, SqliteDialect } from 'kysely';
+import { driverMessage } from '@toolwright/store';
 import type { SchemalessKysely } from './database.js';
 import { checkChannel } from './channel.js';
 import type { Database } from './database.js';
 import { LocalNotifications } from './local-notifications.js';
-import { driverMessage } from './storage-errors.js';
 
 const connections = new WeakMap<Database, BetterSqlite3.Database>();
 

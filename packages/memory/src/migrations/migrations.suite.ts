@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { SchemalessKysely } from '../database/database.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appliedMigrations, runMigrations } from '@toolwright/store';
+import { caught } from '@toolwright/store/testing';
 import { createMemory } from '../create-memory.js';
 import type { Backend, TestDatabase } from '../test-support/backends.js';
-import { caught } from '../test-support/errors.js';
 import { invocation } from '../test-support/invocations.js';
 import { MEMORY_MIGRATION_TABLE, memoryMigrations } from './memory-migrations.js';
-import { appliedMigrations, runMigrations } from './run-migrations.js';
 
 /** Memory's migrations, run unchanged against SQLite and PostgreSQL. */
 export function describeMigrationSuite(backend: Backend): void {

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { SchemalessKysely } from '../registry-database.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appliedMigrations, runMigrations } from '@toolwright/store';
+import { caught } from '@toolwright/store/testing';
 import { createRegistry } from '../create-registry.js';
 import type { Backend, TestDatabase } from '../test-support/backends.js';
-import { caught } from '../test-support/errors.js';
 import { toolInput } from '../test-support/fixtures.js';
 import { REGISTRY_MIGRATION_TABLE, registryMigrations } from './registry-migrations.js';
-import { appliedMigrations, runMigrations } from './run-migrations.js';
 
 /** The registry's migrations, run unchanged against SQLite and PostgreSQL. */
 export function describeMigrationSuite(backend: Backend): void {

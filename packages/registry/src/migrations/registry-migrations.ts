@@ -1,5 +1,5 @@
 import { type Migration, sql } from 'kysely';
-import type { MigrationPlan } from './run-migrations.js';
+import type { MigrationPlan } from '@toolwright/store';
 
 type Dialect = 'sqlite' | 'postgres';
 

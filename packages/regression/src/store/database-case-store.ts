@@ -1,9 +1,9 @@
 import type { CaseExpectation, JsonValue } from '@toolwright/core';
+import { toStorageError } from '@toolwright/store';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { CaseStore, ShadowObservation, StoredCase } from './case-store.js';
 import { migrateRegressionTables } from './migrations.js';
 import type { RegressionDatabase } from './regression-database.js';
-import { toStorageError } from './storage-error.js';
 
 interface CaseRow {
   seq: number | string;
@@ -62,7 +62,7 @@ export class DatabaseCaseStore implements CaseStore {
   }
 
   async list(tool: string, includeHeldOut: boolean): Promise<StoredCase[]> {
-    return this.#run(`list the cases of "${tool}"`, async () => {
+    return this.#run(`listing the cases of "${tool}"`, async () => {
       let query = this.#db.selectFrom('regression_cases').selectAll().where('tool', '=', tool);
       if (!includeHeldOut) query = query.where('held_out', '=', 0);
       const rows = await query.orderBy('seq').execute();
@@ -71,7 +71,7 @@ export class DatabaseCaseStore implements CaseStore {
   }
 
   async insertIfAbsent(entry: StoredCase): Promise<boolean> {
-    return this.#run(`store case ${entry.id} of "${entry.tool}"`, async () => {
+    return this.#run(`storing case ${entry.id} of "${entry.tool}"`, async () => {
       const result = await this.#db
         .insertInto('regression_cases')
         .values(toRow(entry))
@@ -82,7 +82,7 @@ export class DatabaseCaseStore implements CaseStore {
   }
 
   async upsert(entry: StoredCase): Promise<StoredCase> {
-    return this.#run(`store case ${entry.id} of "${entry.tool}"`, async () => {
+    return this.#run(`storing case ${entry.id} of "${entry.tool}"`, async () => {
       const row = toRow(entry);
       await this.#db
         .insertInto('regression_cases')
@@ -107,7 +107,7 @@ export class DatabaseCaseStore implements CaseStore {
   }
 
   async insertCaptured(entry: StoredCase, limit: number): Promise<'captured' | 'duplicate' | 'cap-reached'> {
-    return this.#run(`capture a case of "${entry.tool}"`, () =>
+    return this.#run(`capturing a case of "${entry.tool}"`, () =>
       this.#writeTransaction(entry.tool, async (db) => {
         const existing = await db
           .selectFrom('regression_cases')
@@ -130,7 +130,7 @@ export class DatabaseCaseStore implements CaseStore {
   }
 
   async addShadowObservation(observation: ShadowObservation): Promise<void> {
-    await this.#run(`record a shadow run of "${observation.tool}"`, async () => {
+    await this.#run(`recording a shadow run of "${observation.tool}"`, async () => {
       await this.#db
         .insertInto('regression_shadow_runs')
         .values({
@@ -151,7 +151,7 @@ export class DatabaseCaseStore implements CaseStore {
   }
 
   async shadowObservations(tool: string, candidateHash: string): Promise<ShadowObservation[]> {
-    return this.#run(`read the shadow runs of "${tool}"`, async () => {
+    return this.#run(`reading the shadow runs of "${tool}"`, async () => {
       const rows = await this.#db
         .selectFrom('regression_shadow_runs')
         .selectAll()

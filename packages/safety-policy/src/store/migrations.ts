@@ -85,15 +85,3 @@ export function policyMigrations(dialect: PolicyDatabase['dialect']): Record<str
     },
   };
 }
-
-/** Names of the policy migrations recorded in the database, or none when its table does not exist yet. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function appliedMigrations(db: Kysely<any>, dialect: PolicyDatabase['dialect']): Promise<string[]> {
-  const exists =
-    dialect === 'sqlite'
-      ? await sql`select 1 from sqlite_master where type = 'table' and name = ${POLICY_MIGRATION_TABLE}`.execute(db)
-      : await sql`select 1 from information_schema.tables where table_schema = current_schema() and table_name = ${POLICY_MIGRATION_TABLE}`.execute(db);
-  if (exists.rows.length === 0) return [];
-  const rows = await sql<{ name: string }>`select name from ${sql.table(POLICY_MIGRATION_TABLE)} order by name`.execute(db);
-  return rows.rows.map((row) => row.name);
-}

@@ -1,7 +1,8 @@
-import { StorageError, ToolwrightError, type Capability, type Change, type DecisionReason } from '@toolwright/core';
-import { sql, type Kysely, type Migration, type Transaction } from 'kysely';
+import type { Capability, Change, DecisionReason } from '@toolwright/core';
+import { runMigrations, toStorageError } from '@toolwright/store';
+import type { Kysely, Transaction } from 'kysely';
 import type { PolicyDatabase } from '../database.js';
-import { appliedMigrations, POLICY_MIGRATION_TABLE, policyMigrations } from './migrations.js';
+import { POLICY_MIGRATION_TABLE, policyMigrations } from './migrations.js';
 import type { PolicyApprovalTable, PolicyLedgerTable, PolicyTables } from './tables.js';
 
 /** Either the database or an open transaction on it. */
@@ -66,15 +67,12 @@ function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
-/** Wraps driver failures in `STORAGE_FAILED`; Toolwright errors pass through. */
+/** Wraps driver failures in a `StorageError` (see `toStorageError`); Toolwright errors pass through. */
 async function storage<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (ToolwrightError.isInstance(error)) throw error;
-    throw new StorageError('STORAGE_FAILED', `The safety policy could not ${what}: ${(error as Error).message}. Nothing partial was written; retry, or check the database.`, {
-      cause: error,
-    });
+    throw toStorageError(error, `the safety policy tried to ${what}`);
   }
 }
 
@@ -98,79 +96,11 @@ export class PolicyStore {
     return this.#migrated;
   }
 
-  async #runMigrations(): Promise<void> {
-    const migrations = policyMigrations(this.#database.dialect);
-    // Migrations see an untyped handle: they create the tables the typed view describes.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const db = this.#db as Kysely<any>;
-    try {
-      // The common case, an up-to-date database, costs one or two queries.
-      const applied = await appliedMigrations(db, this.#database.dialect);
-      this.#refuseUnknown(applied, migrations);
-      if (Object.keys(migrations).every((name) => applied.includes(name))) return;
-      if (this.#database.dialect === 'sqlite') {
-        // The whole run holds the write lock, so two processes opening a new file do not race.
-        await db.connection().execute(async (connection) => {
-          await sql`begin immediate`.execute(connection);
-          try {
-            await this.#applyPending(connection, migrations);
-            await sql`commit`.execute(connection);
-          } catch (error) {
-            await sql`rollback`.execute(connection).catch(() => undefined);
-            throw error;
-          }
-        });
-      } else {
-        // One transaction under an advisory lock scoped to this schema: DDL is transactional on
-        // PostgreSQL, and deployments in other schemas of the same database are not held up.
-        await db.transaction().execute(async (trx) => {
-          const result = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(trx);
-          const schema = result.rows[0]?.schema ?? null;
-          if (schema === null) {
-            throw new StorageError('STORAGE_FAILED', 'The safety policy cannot migrate: the search_path names no existing schema. Create the schema or fix search_path.');
-          }
-          await sql`select pg_advisory_xact_lock(hashtext(${`${schema}.${POLICY_MIGRATION_TABLE}`}))`.execute(trx);
-          await this.#applyPending(trx, migrations);
-        });
-      }
-    } catch (error) {
-      if (ToolwrightError.isInstance(error)) throw error;
-      throw new StorageError('STORAGE_FAILED', `The safety policy could not migrate its tables: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
-  /**
-   * Applies the migrations not yet recorded, in name order, recording each in the migration
-   * table (kysely's layout: name, timestamp). Runs under the caller's lock and transaction.
-   * kysely's own Migrator is not used: it introspects every schema of the database, which
-   * fails when another deployment drops a schema at the same moment.
-   */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async #applyPending(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
-    await db.schema
-      .createTable(POLICY_MIGRATION_TABLE)
-      .ifNotExists()
-      .addColumn('name', 'varchar(255)', (column) => column.primaryKey())
-      .addColumn('timestamp', 'varchar(255)', (column) => column.notNull())
-      .execute();
-    const rows = await db.selectFrom(POLICY_MIGRATION_TABLE).select('name').execute();
-    const applied = rows.map((row: { name: string }) => row.name);
-    this.#refuseUnknown(applied, migrations);
-    for (const name of Object.keys(migrations).sort()) {
-      if (applied.includes(name)) continue;
-      await migrations[name]?.up(db);
-      await db.insertInto(POLICY_MIGRATION_TABLE).values({ name, timestamp: new Date().toISOString() }).execute();
-    }
-  }
-
-  #refuseUnknown(applied: readonly string[], migrations: Record<string, Migration>): void {
-    const unknown = applied.filter((name) => !Object.hasOwn(migrations, name));
-    if (unknown.length === 0) return;
-    throw new StorageError(
-      'STORAGE_SCHEMA_TOO_NEW',
-      `The safety policy's tables were migrated by a newer @toolwright/safety-policy (unknown migrations: ${unknown.join(', ')}). Upgrade the package to open this database; this version will not touch it.`,
-      { details: { unknownMigrations: unknown, table: POLICY_MIGRATION_TABLE } },
-    );
+  #runMigrations(): Promise<void> {
+    // The tables are recorded in the policy's own migration table, as they always were, so
+    // databases migrated by earlier versions (which applied migrations without kysely's
+    // Migrator, in the same layout) open unchanged.
+    return runMigrations(this.#database, { owner: '@toolwright/safety-policy', table: POLICY_MIGRATION_TABLE, migrations: policyMigrations(this.#database.dialect) });
   }
 
   /**

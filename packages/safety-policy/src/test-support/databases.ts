@@ -3,10 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemory, openDatabase, type Database, type MemoryStore } from '@toolwright/memory';
+import { POSTGRES_URL } from '@toolwright/store/testing';
 import { sql } from 'kysely';
-
-/** The PostgreSQL server the tests use, or `undefined` to skip the PostgreSQL runs. */
-export const POSTGRES_URL = process.env['TOOLWRIGHT_TEST_POSTGRES_URL'] || undefined;
 
 /** Every database the store-backed tests run against. */
 export const DIALECTS = ['sqlite', 'postgres'] as const;

@@ -5,8 +5,14 @@ import { sql, type DatabaseIntrospector, type Kysely, type TableMetadata } from 
  * Migrator asks the introspector whether its tables exist, and the stock PostgreSQL
  * introspector reads every table of every schema with catalog functions that fail ("schema
  * … does not exist") when another schema is dropped at the same moment — which happens
- * whenever deployments or test runs share a server. (The same fix lives in
- * `@toolwright/memory`'s migration runner; packages do not share code at run time.)
+ * whenever deployments or test runs share a server. This one reads plain catalog rows of the
+ * current schema only. `runMigrations` uses it on PostgreSQL; use it yourself when you
+ * hand a kysely instance to anything else that introspects.
+ *
+ * @example
+ * ```ts
+ * const migrator = new Migrator({ db: withCurrentSchemaIntrospection(db), provider, migrationTableSchema: 'tenant_a' });
+ * ```
  */
 export function withCurrentSchemaIntrospection<DB>(db: Kysely<DB>): Kysely<DB> {
   const introspector: DatabaseIntrospector = {

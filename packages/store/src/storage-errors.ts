@@ -45,8 +45,18 @@ export function driverMessage(error: unknown): string {
 
 /**
  * Turns anything a driver throws into a {@link StorageError}: `STORAGE_UNREACHABLE` when the
- * database cannot be reached, `STORAGE_FAILED` otherwise. Toolwright errors pass through.
- * `what` says what was being done, e.g. `flushing 500 invocations to sqlite:./toolwright.db`.
+ * database cannot be reached, `STORAGE_CLOSED` when the handle was closed under the operation,
+ * `STORAGE_FAILED` otherwise. Toolwright errors pass through unchanged. `what` says what was
+ * being done, as a gerund phrase: `flushing 500 invocations to sqlite:./toolwright.db`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await db.insertInto('notes').values(row).execute();
+ * } catch (error) {
+ *   throw toStorageError(error, `storing note ${row.id} in ${url}`);
+ * }
+ * ```
  */
 export function toStorageError(error: unknown, what: string): ToolwrightError {
   if (ToolwrightError.isInstance(error)) return error;

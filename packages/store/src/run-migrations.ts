@@ -1,12 +1,27 @@
 import { StorageError } from '@toolwright/core';
-import { type DatabaseIntrospector, type Migration, Migrator, sql, type TableMetadata } from 'kysely';
-import type { SchemalessKysely } from '../database/database.js';
-import { toStorageError } from '../database/storage-errors.js';
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { withCurrentSchemaIntrospection } from './current-schema-introspection.js';
+import { toStorageError } from './storage-errors.js';
 
-/** The part of a database handle migrations need. */
+/** The databases Toolwright's stores run on. */
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/**
+ * A kysely instance that does not know its tables: one handle is shared by stores with
+ * different tables, and each narrows it to its own, as kysely's `Migrator` does.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type SchemalessKysely = Kysely<any>;
+
+/**
+ * The part of a database handle migrations need, declared structurally: `openDatabase(url)`
+ * from `@toolwright/memory` returns one, and so does `{ dialect: 'sqlite', kysely }` over any
+ * kysely instance.
+ */
 export interface MigratableDatabase {
-  readonly dialect: 'sqlite' | 'postgres';
-  readonly url: string;
+  readonly dialect: StoreDialect;
+  /** For messages (password redacted); when absent, messages say "the sqlite database". */
+  readonly url?: string;
   readonly kysely: SchemalessKysely;
 }
 
@@ -14,7 +29,11 @@ export interface MigratableDatabase {
 export interface MigrationPlan {
   /** The package that owns the tables, for messages: `@toolwright/memory`. */
   readonly owner: string;
-  /** The migration table; its lock table is `<table>_lock`. */
+  /**
+   * The migration table (kysely's layout: `name`, `timestamp`); its lock table is
+   * `<table>_lock`. A published table name never changes: existing databases record their
+   * migrations there.
+   */
   readonly table: string;
   /** Forward-only migrations by name; names sort in the order they run. */
   readonly migrations: Readonly<Record<string, Migration>>;
@@ -22,14 +41,23 @@ export interface MigrationPlan {
 
 /**
  * Brings a package's tables up to date with kysely's Migrator, forward only. Refuses
- * (`STORAGE_SCHEMA_TOO_NEW`) a database on which migrations this code does not know have run.
+ * (`STORAGE_SCHEMA_TOO_NEW`) a database on which migrations this code does not know have run,
+ * and leaves it untouched. Any other failure is a `StorageError` (see {@link toStorageError});
+ * a migration that fails half-way leaves neither its tables nor a record of it.
  *
  * On SQLite the whole run holds the write lock (`BEGIN IMMEDIATE`), so it is atomic and two
  * processes opening a new file at once do not race; on PostgreSQL kysely runs it in one
- * transaction under an advisory lock, in the connection's current schema.
+ * transaction under an advisory lock, in the connection's current schema, introspecting only
+ * that schema (see {@link withCurrentSchemaIntrospection}). An up-to-date database costs one
+ * or two queries.
+ *
+ * @example
+ * ```ts
+ * await runMigrations(db, { owner: '@acme/notes', table: 'acme_notes_migrations', migrations: { '0001_notes': notesTable } });
+ * ```
  */
 export async function runMigrations(database: MigratableDatabase, plan: MigrationPlan): Promise<void> {
-  const what = `migrating the ${plan.owner} tables of ${database.url}`;
+  const what = `migrating the ${plan.owner} tables of ${describe(database)}`;
   try {
     if (database.dialect === 'sqlite') {
       await database.kysely.connection().execute(async (connection) => {
@@ -46,7 +74,10 @@ export async function runMigrations(database: MigratableDatabase, plan: Migratio
       const result = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database.kysely);
       const schema = result.rows[0]?.schema ?? null;
       if (schema === null) {
-        throw new StorageError('STORAGE_FAILED', `Cannot migrate ${database.url}: its search_path names no existing schema. Create the schema or fix search_path.`);
+        throw new StorageError(
+          'STORAGE_FAILED',
+          `Cannot migrate the ${plan.owner} tables of ${describe(database)}: its search_path names no existing schema. Create the schema or fix search_path.`,
+        );
       }
       await migrate(database.kysely, database, plan, schema);
     }
@@ -76,8 +107,11 @@ async function migrate(db: SchemalessKysely, database: MigratableDatabase, plan:
   throw error;
 }
 
-/** Names of the migrations recorded in `table`, or none when the table does not exist. */
-export async function appliedMigrations(db: SchemalessKysely, dialect: 'sqlite' | 'postgres', table: string): Promise<string[]> {
+/**
+ * Names of the migrations recorded in `table`, in name order, or none when the table does not
+ * exist (on PostgreSQL: in the current schema).
+ */
+export async function appliedMigrations(db: SchemalessKysely, dialect: StoreDialect, table: string): Promise<string[]> {
   const exists =
     dialect === 'sqlite'
       ? await sql`select 1 from sqlite_master where type = 'table' and name = ${table}`.execute(db)
@@ -88,43 +122,14 @@ export async function appliedMigrations(db: SchemalessKysely, dialect: 'sqlite' 
   return rows.rows.map((row) => row.name);
 }
 
-/**
- * The same kysely instance, but its introspection sees only the current schema. kysely's
- * Migrator asks the introspector whether its tables exist, and the stock PostgreSQL
- * introspector reads every table of every schema with catalog functions that fail ("schema
- * … does not exist") when another schema is dropped at the same moment — which happens
- * whenever deployments or test runs share a server. This one reads plain catalog rows of the
- * current schema only.
- */
-function withCurrentSchemaIntrospection(db: SchemalessKysely): SchemalessKysely {
-  const introspector: DatabaseIntrospector = {
-    async getSchemas() {
-      const result = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = current_schema()`.execute(db);
-      return result.rows;
-    },
-    async getTables(): Promise<TableMetadata[]> {
-      const result = await sql<{ name: string; schema: string; kind: string }>`select c.relname as name, n.nspname as schema, c.relkind as kind
-        from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = current_schema() and c.relkind in ('r', 'p', 'v')`.execute(db);
-      return result.rows.map((row) => ({ name: row.name, schema: row.schema, isView: row.kind === 'v', columns: [] }));
-    },
-    async getMetadata() {
-      return { tables: await introspector.getTables() };
-    },
-  };
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === 'introspection') return introspector;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+function describe(database: MigratableDatabase): string {
+  return database.url ?? `the ${database.dialect} database`;
 }
 
 function tooNew(database: MigratableDatabase, plan: MigrationPlan, unknown: readonly string[]): StorageError {
   return new StorageError(
     'STORAGE_SCHEMA_TOO_NEW',
-    `The database ${database.url} was migrated by a newer ${plan.owner} (unknown migrations: ${unknown.join(', ')}). Upgrade ${plan.owner} to open it; this version will not touch it.`,
+    `The ${plan.owner} tables of ${describe(database)} were migrated by a newer ${plan.owner} (unknown migrations: ${unknown.join(', ')}). Upgrade ${plan.owner} to open them; this version will not touch them.`,
     { details: { unknownMigrations: [...unknown], table: plan.table } },
   );
 }
