@@ -1,7 +1,7 @@
 import { PolicyError } from '@toolwright/core';
 import type { Toolwright } from 'toolwright';
-import type { CommandDefinition } from '../command.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import type { CommandContext, CommandDefinition } from '../command.js';
+import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { formatJson, formatTable, formatTime, truncate } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import { PERSON_OPTIONS } from './tools-change-commands.js';
@@ -102,6 +102,27 @@ export const approvalsShowCommand: CommandDefinition = {
   },
 };
 
+/**
+ * What `approve` and `reject` share: the request id, the person and their note, an open
+ * Toolwright (closed afterwards), and the request as it was before the decision (a missing id
+ * is `POLICY_APPROVAL_NOT_FOUND`, exit 3).
+ */
+async function decide(
+  context: CommandContext,
+  act: (toolwright: Toolwright, request: { readonly id: string; readonly by: string; readonly note: string | undefined; readonly approval: Approval }) => Promise<void>,
+): Promise<ExitCode> {
+  const id = context.args['id'] ?? '';
+  const by = context.person();
+  const note = typeof context.options['note'] === 'string' ? context.options['note'] : undefined;
+  const toolwright = await context.open();
+  try {
+    await act(toolwright, { id, by, note, approval: await approvalOf(toolwright, id) });
+    return EXIT_CODES.ok;
+  } finally {
+    await toolwright.close();
+  }
+}
+
 /** `toolwright approvals approve <id>`. */
 export const approvalsApproveCommand: CommandDefinition = {
   path: ['approvals', 'approve'],
@@ -109,24 +130,15 @@ export const approvalsApproveCommand: CommandDefinition = {
   details: 'Refused (exit 1) when the request is already decided or the kill switch is on.',
   positionals: [{ name: 'id' }],
   options: PERSON_OPTIONS,
-  async run(context) {
-    const id = context.args['id'] ?? '';
-    const by = context.person();
-    const note = typeof context.options['note'] === 'string' ? context.options['note'] : undefined;
-    const toolwright = await context.open();
-    try {
-      const approval = await approvalOf(toolwright, id);
+  run: (context) =>
+    decide(context, async (toolwright, { id, by, note, approval }) => {
       const applied = await toolwright.approve(id, { by, ...(note === undefined ? {} : { note }) });
       if (context.json) context.stdout.write(formatJson({ done: true, by, approval: applied.approval, active: applied.active ?? null }));
       else
         context.stdout.write(
           `Approved ${id} (${describeChange(approval.change)}) by ${by}${applied.active ? `: ${applied.active.name} v${applied.active.version} is now active` : ''}.\n`,
         );
-      return EXIT_CODES.ok;
-    } finally {
-      await toolwright.close();
-    }
-  },
+    }),
 };
 
 /** `toolwright approvals reject <id>`. */
@@ -135,20 +147,11 @@ export const approvalsRejectCommand: CommandDefinition = {
   summary: 'Reject a queued change; a candidate version it carried is marked rejected for good.',
   positionals: [{ name: 'id' }],
   options: PERSON_OPTIONS,
-  async run(context) {
-    const id = context.args['id'] ?? '';
-    const by = context.person();
-    const note = typeof context.options['note'] === 'string' ? context.options['note'] : undefined;
-    const toolwright = await context.open();
-    try {
-      const approval = await approvalOf(toolwright, id);
+  run: (context) =>
+    decide(context, async (toolwright, { id, by, note, approval }) => {
       await toolwright.reject(id, { by, ...(note === undefined ? {} : { note }) });
       const after = await approvalOf(toolwright, id);
       if (context.json) context.stdout.write(formatJson({ done: true, by, approval: after }));
       else context.stdout.write(`Rejected ${id} (${describeChange(approval.change)}) by ${by}.\n`);
-      return EXIT_CODES.ok;
-    } finally {
-      await toolwright.close();
-    }
-  },
+    }),
 };
