@@ -1,4 +1,4 @@
-import { ToolwrightError, type LanguageModel } from '@toolwright/core';
+import { ValidationError, type LanguageModel } from '@toolwright/core';
 import { createModelRewriter } from '@toolwright/rewriter';
 import { createToolwright, offlineModel, openaiModel, type AgentEvent } from 'toolwright';
 import { startExchangeRateService } from './exchange-rate-service.js';
@@ -45,9 +45,8 @@ export function modelFromEnvironment(env: NodeJS.ProcessEnv = process.env): Lang
   const apiKey = env['OPENAI_API_KEY'] || undefined;
   if (!baseURL && !apiKey) return undefined;
   const model = env['TOOLWRIGHT_MODEL'] || (baseURL ? undefined : 'gpt-4o-mini');
-  if (!model) throw new ToolwrightError('INVALID_ARGUMENT', `TOOLWRIGHT_BASE_URL is set (${baseURL}) but TOOLWRIGHT_MODEL is not: set it to the name of a model that server serves (e.g. llama3.1).`);
-  // Always an explicit key: without one, openaiModel reads process.env, where an empty
-  // OPENAI_API_KEY makes the openai client refuse to start, even for a local server.
+  if (!model) throw new ValidationError('INVALID_ARGUMENT', `TOOLWRIGHT_BASE_URL is set (${baseURL}) but TOOLWRIGHT_MODEL is not: set it to the name of a model that server serves (e.g. llama3.1).`);
+  // Always an explicit key, so the model depends only on the `env` given here, never on process.env.
   return openaiModel({ model, ...(baseURL ? { baseURL } : {}), apiKey: apiKey ?? NO_KEY_NEEDED });
 }
 

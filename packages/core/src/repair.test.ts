@@ -12,6 +12,9 @@ describe('isTransientError', () => {
     [{ code: 'THROWN', message: 'TypeError: fetch failed' }],
     [{ code: 'THROWN', message: 'read ECONNRESET' }],
     [{ code: 'THROWN', message: 'rate limit exceeded' }],
+    // The sandbox's fetch capability, when a request outlives its deadline or the run's.
+    [{ code: 'THROWN', message: 'TypeError: fetch to "http://127.0.0.1:8080/rate" failed: no response within 500 ms.' }],
+    [{ code: 'THROWN', message: 'TypeError: fetch to "http://127.0.0.1:8080/rate" failed: the run ended before the response arrived.' }],
   ])('%j is transient', (error) => {
     expect(isTransientError(error)).toBe(true);
   });
@@ -31,6 +34,7 @@ describe('isTimeoutError', () => {
     expect(isTimeoutError({ code: 'TIMEOUT', message: '' })).toBe(true);
     expect(isTimeoutError({ code: 'THROWN', message: 'The operation timed out' })).toBe(true);
     expect(isTimeoutError({ code: 'THROWN', message: 'connect ETIMEDOUT 127.0.0.1:80' })).toBe(true);
+    expect(isTimeoutError({ code: 'THROWN', message: 'fetch to "http://127.0.0.1:8080/rate" failed: no response within 500 ms.' })).toBe(true);
     expect(isTimeoutError({ code: 'THROWN', message: 'HTTP 429 Too Many Requests' })).toBe(false);
   });
 });

@@ -50,9 +50,14 @@ export interface EvidenceError {
   readonly message: string;
 }
 
-const TRANSIENT_MESSAGE =
-  /\b(?:429|5\d\d)\b|too many requests|rate.?limit|timed? ?out|timeout|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|EPIPE|socket hang up|network|fetch failed|service unavailable|bad gateway|overloaded/i;
-const TIMEOUT_MESSAGE = /timed? ?out|timeout|ETIMEDOUT/i;
+// The sandbox's own fetch capability says "no response within N ms" when a request outlives its
+// deadline, and "the run ended before the response arrived" when the run's deadline cut it off.
+const SANDBOX_FETCH_TIMEOUT = 'no response within \\d+ ?ms|the run ended before the response arrived';
+const TRANSIENT_MESSAGE = new RegExp(
+  `\\b(?:429|5\\d\\d)\\b|too many requests|rate.?limit|timed? ?out|timeout|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|EPIPE|socket hang up|network|fetch failed|service unavailable|bad gateway|overloaded|${SANDBOX_FETCH_TIMEOUT}`,
+  'i',
+);
+const TIMEOUT_MESSAGE = new RegExp(`timed? ?out|timeout|ETIMEDOUT|${SANDBOX_FETCH_TIMEOUT}`, 'i');
 
 /**
  * A failure another attempt may not meet: a timeout, a 429, a 5xx, a network error.

@@ -56,6 +56,29 @@ describe('explainIssues', () => {
     expect(explainIssues(result.error as z.ZodError)).toContain('→ at choice.a');
   });
 
+  it('on a tie, prefers the option of the right kind with a bad field, and notes nested unions once', () => {
+    const options = z.union([z.literal(false), z.object({ retry: z.object({ attempts: z.number().min(2) }) })]);
+    const result = options.safeParse({ retry: { attempts: 1 } });
+    const text = explainIssues(result.error as z.ZodError);
+    expect(text).toContain('→ at retry.attempts');
+    expect(text).not.toContain('expected false');
+
+    const nested = z.union([z.object({ inner: z.union([z.object({ a: z.number() }), z.object({ b: z.number() })]) }), z.literal('none')]);
+    const deep = explainIssues(nested.safeParse({ inner: { a: 'x' } }).error as z.ZodError);
+    expect(deep.match(/accepted shapes/g)).toHaveLength(1);
+  });
+
+  it('lists the explained issues in parseOrThrow details too', () => {
+    let caught: unknown;
+    try {
+      parseOrThrow(z.union([z.literal(false), z.object({ n: z.number() })]), { n: 'x' }, 'options');
+    } catch (error) {
+      caught = error;
+    }
+    const issues = (caught as ToolwrightError).details?.['issues'] as { path: string[]; message: string }[];
+    expect(issues).toEqual([{ path: ['n'], message: expect.stringContaining('expected number') }]);
+  });
+
   it('is prettifyError for anything else', () => {
     const result = z.object({ n: z.number() }).safeParse({ n: 'x' });
     expect(explainIssues(result.error as z.ZodError)).toBe(z.prettifyError(result.error as z.ZodError));

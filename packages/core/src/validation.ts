@@ -16,7 +16,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (result.success) return result.data;
   throw new ValidationError('INVALID_ARGUMENT', `Invalid ${what}:\n${explainIssues(result.error)}`, {
     details: {
-      issues: result.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+      issues: result.error.issues.flatMap((issue) => closestIssues(issue, [])).map((issue) => ({ path: issue.path.map(String), message: issue.message })),
     },
   });
 }
@@ -40,12 +40,15 @@ function closestIssues(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]):
   const path = [...prefix, ...issue.path];
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ ...issue, path }];
   const options: readonly (readonly z.core.$ZodIssue[])[] = issue.errors;
+  // Closest: the fewest problems; on a tie, the option whose problems lie deepest (a value of
+  // the right kind with one bad field is closer than a value of another kind altogether).
+  const depth = (option: readonly z.core.$ZodIssue[]): number => Math.max(0, ...option.map((inner) => inner.path.length));
   let index = 0;
   options.forEach((option, candidate) => {
-    if (option.length < (options[index]?.length ?? Infinity)) index = candidate;
+    const best = options[index] ?? [];
+    if (option.length < best.length || (option.length === best.length && depth(option) > depth(best))) index = candidate;
   });
-  return (options[index] ?? []).flatMap((inner) => closestIssues(inner, path)).map((inner) => ({
-    ...inner,
-    message: `${inner.message} (matches none of the ${options.length} accepted shapes; closest: shape ${index + 1})`,
-  }));
+  const note = ` (matches none of the ${options.length} accepted shapes; closest: shape ${index + 1})`;
+  // Nested unions are explained once, at the innermost one.
+  return (options[index] ?? []).flatMap((inner) => closestIssues(inner, path)).map((inner) => (inner.message.includes('accepted shapes; closest') ? inner : { ...inner, message: `${inner.message}${note}` }));
 }

@@ -68,4 +68,30 @@ describe('InvocationBuffer group commit', () => {
     expect(writes.flat(2)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(sizes(writes)).toEqual([[10, 10, 10]]);
   });
+
+  it('keeps at most maxBuffered, counting the rows of a write in flight, when that write fails', async () => {
+    let release: (() => void) | undefined;
+    const buffer = new InvocationBuffer({
+      batchSize: 2,
+      groupRows: 4,
+      flushIntervalMs: 3_600_000,
+      maxBuffered: 6,
+      onBackgroundError: () => {},
+      write: () =>
+        new Promise<void>((_resolve, reject) => {
+          release = () => reject(new Error('database down'));
+        }),
+    });
+    for (let i = 0; i < 6; i++) buffer.add([i] as InvocationValues);
+    const flushing = buffer.flush().catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Four rows are in flight, two wait: the bound is reached, so the next ones are dropped.
+    expect(buffer.buffered).toBe(2);
+    for (let i = 6; i < 9; i++) buffer.add([i] as InvocationValues);
+    expect(buffer.dropped).toBe(3);
+    release?.();
+    await flushing;
+    expect(buffer.buffered).toBe(6);
+    expect(buffer.written).toBe(0);
+  });
 });

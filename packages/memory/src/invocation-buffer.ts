@@ -32,6 +32,8 @@ export class InvocationBuffer {
   #kickScheduled = false;
   #draining: Promise<void> | undefined;
   #written = 0;
+  /** Rows taken by the write in flight: they come back to the queue if it fails. */
+  #inFlight = 0;
   #dropped = 0;
   #stopped = false;
 
@@ -41,7 +43,8 @@ export class InvocationBuffer {
 
   /** Queues one invocation; O(1), never touches the database. */
   add(values: InvocationValues): void {
-    if (this.#rows.length >= this.#options.maxBuffered) {
+    // Rows in flight count too: a failed write puts them back.
+    if (this.#rows.length + this.#inFlight >= this.#options.maxBuffered) {
       // The database has been failing for a long time; keep memory bounded.
       this.#dropped += 1;
       return;
@@ -114,12 +117,15 @@ export class InvocationBuffer {
         const taken = this.#rows.splice(0, batchSize * batchesInGroup);
         const batches: InvocationValues[][] = [];
         for (let start = 0; start < taken.length; start += batchSize) batches.push(taken.slice(start, start + batchSize));
+        this.#inFlight = taken.length;
         try {
           await this.#options.write(batches);
         } catch (error) {
           this.#rows = taken.concat(this.#rows);
           failed = true;
           throw error;
+        } finally {
+          this.#inFlight = 0;
         }
         this.#written += taken.length;
       }

@@ -161,7 +161,7 @@ class OfflineModel implements LanguageModel {
     this.#throwIfAborted(signal);
     const { signal: _signal, ...rest } = raw ?? ({} as GenerateRequest);
     const request = parseOrThrow(requestSchema, rest, 'offline model request');
-    if (request.repair && request.responseSchema) return this.#repair(rest.repair as RepairContext);
+    if (request.repair && request.responseSchema) return this.#repair(rest.repair as RepairContext, request.messages);
     if (request.responseSchema) {
       throw new ModelError(
         'MODEL_UNSUPPORTED_REQUEST',
@@ -178,7 +178,17 @@ class OfflineModel implements LanguageModel {
   }
 
   /** A rewriter's request: choose transforms from the diagnosis, or say plainly why none fits. */
-  #repair(context: RepairContext): GenerateResult {
+  #repair(context: RepairContext, messages: readonly { readonly role: string; readonly content: string }[]): GenerateResult {
+    // An earlier answer in this conversation was refused. The choice is deterministic, so
+    // answering again would repeat it: say so instead, with the refusal.
+    if (messages.some((message) => message.role === 'assistant')) {
+      const refusal = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+      const reason = `its choice of transforms was refused, and it would choose the same again (${refusal.slice(0, 500).replace(/\s+/g, ' ').trim()})`;
+      this.#emit({ type: 'cannot', reason });
+      throw new ModelError('MODEL_UNSUPPORTED_REQUEST', `The offline model "${this.modelId}" cannot repair this tool: ${reason}.`, {
+        details: { tool: context.tool.name, version: context.tool.version, refused: true },
+      });
+    }
     const decision = chooseRepair(context);
     if (!decision.ok) {
       this.#emit({ type: 'cannot', reason: decision.reason });

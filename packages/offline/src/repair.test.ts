@@ -115,6 +115,18 @@ describe('offlineModel: repair requests', () => {
     expect(events.map((event) => event.type)).toEqual(['cannot']);
   });
 
+  it('does not repeat a refused choice: a retry after a refusal says so instead', async () => {
+    const retry = [
+      ...messages,
+      { role: 'assistant' as const, content: '{"transforms":["retry"],"reason":"…"}' },
+      { role: 'user' as const, content: 'That answer was refused: the sandbox refuses the source (SANDBOX_STATIC_GATE).' },
+    ];
+    await expect(offlineModel().generate({ messages: retry, responseSchema, repair: context({ recentErrors: [RATE_LIMITED] }) })).rejects.toMatchObject({
+      code: 'MODEL_UNSUPPORTED_REQUEST',
+      message: expect.stringContaining('refused, and it would choose the same again (That answer was refused: the sandbox refuses the source (SANDBOX_STATIC_GATE).)'),
+    });
+  });
+
   it('validates the repair context at the boundary', async () => {
     const broken = { ...context({}), recentErrors: [{ code: 1 }] } as unknown as RepairContext;
     await expect(offlineModel().generate({ messages, responseSchema, repair: broken })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

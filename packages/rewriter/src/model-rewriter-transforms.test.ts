@@ -65,6 +65,9 @@ describe('createModelRewriter: transform answers', () => {
     expect(prompt).toContain('## Deterministic transforms that apply to this source');
     expect(prompt).toContain('- retry: Retry: transient failures');
     expect(JSON.stringify(request?.responseSchema?.schema)).toContain('"enum":["timeout","retry"]');
+    // One object at the root, as OpenAI's structured outputs require (a root anyOf is refused).
+    expect(request?.responseSchema?.schema).toMatchObject({ type: 'object', required: ['reason'] });
+    expect(request?.responseSchema?.schema).not.toHaveProperty('anyOf');
 
     expect(candidate?.author).toEqual({ kind: 'model', id: 'offline-test' });
     expect(candidate?.tokens).toEqual({ inputTokens: 0, outputTokens: 0 });
@@ -94,6 +97,18 @@ describe('createModelRewriter: transform answers', () => {
     expect(feedback).toMatch(/^That answer was refused: the answer is malformed/);
     expect(feedback).toContain('transforms[0]');
     expect(feedback).toMatch(/"timeout"\|"retry"|timeout.*retry/);
+  });
+
+  it('refuses an answer with both a source and transforms, or a source without its name, and says which', async () => {
+    const both = { object: { name: 'get_quote', inputSchema: fetching.spec?.inputSchema ?? {}, source: 'export default () => 1;', transforms: ['retry'], reason: 'both' } };
+    const nameless = { object: { source: 'export default () => 1;', reason: 'no name' } };
+    const model = new ScriptedModel({ script: [both, nameless, transformAnswer(['retry'])] });
+    const [candidate] = await createModelRewriter({ model, sandbox }).propose({ artifact: fetching, diagnosis: rateLimited, evidence });
+    expect(candidate?.source).toContain('fetchWithRetry');
+    expect(model.calls[1]?.request.messages.at(-1)?.content).toContain('either "source" (with "name" and "inputSchema") or "transforms", not both');
+    const second = model.calls[2]?.request.messages.at(-1)?.content ?? '';
+    expect(second).toContain('"name" is required with "source"');
+    expect(second).toContain('"inputSchema" is required with "source"');
   });
 
   it('offers memoise for a pure tool, and nothing when transforms are turned off', async () => {

@@ -66,6 +66,36 @@ function transformAnswerSchema(names: readonly [TransformName, ...TransformName[
     .strict();
 }
 
+/**
+ * The answer when transforms are offered: one object (a root `anyOf` is refused by OpenAI's
+ * structured outputs) holding either a new `source` with `name` and `inputSchema`, as
+ * {@link modelRewriteAnswerSchema}, or the `transforms` to apply, as
+ * {@link modelTransformAnswerSchema}; never both.
+ */
+function sourceOrTransformsSchema(names: readonly [TransformName, ...TransformName[]]) {
+  const source = modelRewriteAnswerSchema.shape;
+  return z
+    .object({
+      name: source.name.optional(),
+      inputSchema: source.inputSchema.optional(),
+      source: source.source.optional().describe('The whole new module; leave it out when you name transforms instead.'),
+      transforms: transformAnswerSchema(names).shape.transforms.optional().describe('Instead of a source: the transforms to apply to the current source, by name.'),
+      reason: source.reason,
+      description: source.description,
+    })
+    .strict()
+    .superRefine((answer, context) => {
+      if ((answer.source === undefined) === (answer.transforms === undefined)) {
+        context.addIssue({ code: 'custom', path: [], message: 'answer with either "source" (with "name" and "inputSchema") or "transforms", not both and not neither' });
+      }
+      if (answer.source !== undefined) {
+        for (const field of ['name', 'inputSchema'] as const) {
+          if (answer[field] === undefined) context.addIssue({ code: 'custom', path: [field], message: `"${field}" is required with "source"` });
+        }
+      }
+    });
+}
+
 /** Sandbox codes that refuse a source (anything else means the sandbox itself is unusable, and is thrown). */
 const REFUSING_CODES = new Set<string>(['SANDBOX_SYNTAX_ERROR', 'SANDBOX_STATIC_GATE', 'SANDBOX_NO_DEFAULT_EXPORT', 'SANDBOX_SOURCE_TOO_LARGE', 'SANDBOX_LOAD_FAILED']);
 
@@ -158,7 +188,8 @@ export function createModelRewriter(options: ModelRewriterOptions): Rewriter {
         transforms: offered.names.map((name) => ({ name, description: offered.describe(name) })),
       };
       const [first, ...rest] = offered.names;
-      const schema = first === undefined ? modelRewriteAnswerSchema : z.union([modelRewriteAnswerSchema, transformAnswerSchema([first, ...rest])]);
+      // One object at the root either way: OpenAI's structured outputs refuse a root `anyOf`.
+      const schema = first === undefined ? modelRewriteAnswerSchema : sourceOrTransformsSchema([first, ...rest]);
       let messages: Message[] = rewriteMessages(checked, settings, repair.transforms);
       let tokens: TokenUsage = ZERO_USAGE;
       const refusals: RefusedAttempt[] = [];
@@ -180,7 +211,8 @@ export function createModelRewriter(options: ModelRewriterOptions): Rewriter {
           text = result.text;
           tokens = addUsage(tokens, result.usage);
           // A transform answer is written into the current source here, then checked like any other.
-          answer = 'transforms' in result.object ? offered.apply(result.object) : result.object;
+          const { transforms, ...fields } = result.object as z.output<ReturnType<typeof sourceOrTransformsSchema>>;
+          answer = transforms === undefined ? modelRewriteAnswerSchema.parse(fields) : offered.apply({ transforms, reason: fields.reason });
         } catch (error) {
           if (ModelError.isInstance(error) && error.code === 'MODEL_UNSUPPORTED_REQUEST') {
             throw new RewriterError(

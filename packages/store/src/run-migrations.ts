@@ -60,6 +60,10 @@ export async function runMigrations(database: MigratableDatabase, plan: Migratio
   const what = `migrating the ${plan.owner} tables of ${describe(database)}`;
   try {
     if (database.dialect === 'sqlite') {
+      // Up to date (the usual case on open): answer without taking the write lock, so opening a
+      // store never waits behind another writer. Anything else is decided again under the lock.
+      const applied = await appliedMigrations(database.kysely, 'sqlite', plan.table);
+      if (applied.every((name) => Object.hasOwn(plan.migrations, name)) && Object.keys(plan.migrations).every((name) => applied.includes(name))) return;
       await database.kysely.connection().execute(async (connection) => {
         await sql`begin immediate`.execute(connection);
         try {

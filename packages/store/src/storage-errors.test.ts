@@ -36,7 +36,7 @@ describe('toStorageError', () => {
   it('says STORAGE_FAILED with the driver’s own words for anything else', () => {
     const mapped = toStorageError(driverError('duplicate key value violates unique constraint "notes_pkey"', '23505'), 'storing note 1');
     expect(mapped.code).toBe('STORAGE_FAILED');
-    expect(mapped.message).toBe('The database failed while storing note 1: 23505: duplicate key value violates unique constraint "notes_pkey". Nothing partial was written.');
+    expect(mapped.message).toBe('The database failed while storing note 1: 23505: duplicate key value violates unique constraint "notes_pkey". Nothing partial was written; retry, or check the database (disk space, permissions, locks held by other processes).');
     expect(toStorageError('a string', 'storing note 1').message).toContain(': a string.');
   });
 });

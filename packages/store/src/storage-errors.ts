@@ -72,7 +72,7 @@ export function toStorageError(error: unknown, what: string): ToolwrightError {
       { cause: error },
     );
   }
-  return new StorageError('STORAGE_FAILED', `The database failed while ${what}: ${driverMessage(error)}. Nothing partial was written.`, {
+  return new StorageError('STORAGE_FAILED', `The database failed while ${what}: ${driverMessage(error)}. Nothing partial was written; retry, or check the database (disk space, permissions, locks held by other processes).`, {
     cause: error,
   });
 }

@@ -72,7 +72,7 @@ async function storage<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw toStorageError(error, `the safety policy tried to ${what}`);
+    throw toStorageError(error, `trying to ${what} (safety policy)`);
   }
 }
 
