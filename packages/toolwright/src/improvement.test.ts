@@ -71,6 +71,8 @@ describe('the improvement cycle on a real degrading tool', () => {
       database,
       model,
       network: { allow: [service.origin] },
+      // A run deadline generous next to a loopback answer, so a loaded machine adds no timeouts.
+      sandbox: { timeoutMs: 10_000 },
       improve: { everyNCalls: KEYS.length, inBackground: false, lastN: 50 },
       evaluator: { rewriteBelow: 0.8 },
       heldOutShare: 0.34,
@@ -106,7 +108,7 @@ describe('the improvement cycle on a real degrading tool', () => {
 
       // The next calls are served by v2, and all of them succeed against the same flaky service.
       await tw.close();
-      const next = await createToolwright({ database, model: script([...callsOf(KEYS), { text: 'done' }]), network: { allow: [service.origin] }, improve: false, reflect: false });
+      const next = await createToolwright({ database, model: script([...callsOf(KEYS), { text: 'done' }]), network: { allow: [service.origin] }, sandbox: { timeoutMs: 10_000 }, improve: false, reflect: false });
       try {
         const second = await next.run('Quote every key again');
         expect(second.toolCalls.map((call) => call.version)).toEqual(KEYS.map(() => 2));
