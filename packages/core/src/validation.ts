@@ -49,6 +49,10 @@ function closestIssues(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]):
     if (option.length < best.length || (option.length === best.length && depth(option) > depth(best))) index = candidate;
   });
   const note = ` (matches none of the ${options.length} accepted shapes; closest: shape ${index + 1})`;
-  // Nested unions are explained once, at the innermost one.
-  return (options[index] ?? []).flatMap((inner) => closestIssues(inner, path)).map((inner) => (inner.message.includes('accepted shapes; closest') ? inner : { ...inner, message: `${inner.message}${note}` }));
+  // A nested union is explained once, by the innermost one that chose among its shapes.
+  return (options[index] ?? []).flatMap((inner) =>
+    inner.code === 'invalid_union' && inner.errors.length > 0
+      ? closestIssues(inner, path)
+      : closestIssues(inner, path).map((explained) => ({ ...explained, message: `${explained.message}${note}` })),
+  );
 }

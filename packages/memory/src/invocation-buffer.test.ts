@@ -71,23 +71,21 @@ describe('InvocationBuffer group commit', () => {
 
   it('keeps at most maxBuffered, counting the rows of a write in flight, when that write fails', async () => {
     let release: (() => void) | undefined;
-    const buffer = new InvocationBuffer({
+    const { buffer, record } = bufferWith({
       batchSize: 2,
       groupRows: 4,
-      flushIntervalMs: 3_600_000,
       maxBuffered: 6,
-      onBackgroundError: () => {},
       write: () =>
         new Promise<void>((_resolve, reject) => {
           release = () => reject(new Error('database down'));
         }),
     });
-    for (let i = 0; i < 6; i++) buffer.add([i] as InvocationValues);
+    record(0, 6);
     const flushing = buffer.flush().catch(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));
     // Four rows are in flight, two wait: the bound is reached, so the next ones are dropped.
     expect(buffer.buffered).toBe(2);
-    for (let i = 6; i < 9; i++) buffer.add([i] as InvocationValues);
+    record(6, 3);
     expect(buffer.dropped).toBe(3);
     release?.();
     await flushing;

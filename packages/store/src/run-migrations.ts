@@ -62,8 +62,8 @@ export async function runMigrations(database: MigratableDatabase, plan: Migratio
     if (database.dialect === 'sqlite') {
       // Up to date (the usual case on open): answer without taking the write lock, so opening a
       // store never waits behind another writer. Anything else is decided again under the lock.
-      const applied = await appliedMigrations(database.kysely, 'sqlite', plan.table);
-      if (applied.every((name) => Object.hasOwn(plan.migrations, name)) && Object.keys(plan.migrations).every((name) => applied.includes(name))) return;
+      const { unknown, pending } = compare(await appliedMigrations(database.kysely, 'sqlite', plan.table), plan);
+      if (unknown.length === 0 && pending.length === 0) return;
       await database.kysely.connection().execute(async (connection) => {
         await sql`begin immediate`.execute(connection);
         try {
@@ -91,11 +91,10 @@ export async function runMigrations(database: MigratableDatabase, plan: Migratio
 }
 
 async function migrate(db: SchemalessKysely, database: MigratableDatabase, plan: MigrationPlan, schema: string | undefined): Promise<void> {
-  const applied = await appliedMigrations(db, database.dialect, plan.table);
-  const unknown = applied.filter((name) => !Object.hasOwn(plan.migrations, name));
+  const { unknown, pending } = compare(await appliedMigrations(db, database.dialect, plan.table), plan);
   if (unknown.length > 0) throw tooNew(database, plan, unknown);
   // Up to date (the usual case on open): nothing for kysely's Migrator to do.
-  if (Object.keys(plan.migrations).every((name) => applied.includes(name))) return;
+  if (pending.length === 0) return;
   const migrator = new Migrator({
     db: database.dialect === 'postgres' ? withCurrentSchemaIntrospection(db) : db,
     provider: { getMigrations: async () => ({ ...plan.migrations }) },
@@ -109,6 +108,14 @@ async function migrate(db: SchemalessKysely, database: MigratableDatabase, plan:
   const missing = /previously executed migration (\S+) is missing/.exec(error instanceof Error ? error.message : '');
   if (missing?.[1] !== undefined) throw tooNew(database, plan, [missing[1]]);
   throw error;
+}
+
+/** The applied migrations this code does not know, and the ones it knows that have not run. */
+function compare(applied: readonly string[], plan: MigrationPlan): { unknown: string[]; pending: string[] } {
+  return {
+    unknown: applied.filter((name) => !Object.hasOwn(plan.migrations, name)),
+    pending: Object.keys(plan.migrations).filter((name) => !applied.includes(name)),
+  };
 }
 
 /**
