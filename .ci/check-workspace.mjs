@@ -6,12 +6,19 @@
 //   package (@toolwright/store: plumbing several packages share) depends on core alone, and
 //   others may depend on it at run time without becoming composers; every package but a
 //   composer takes core as a peer dependency plus a workspace dev dependency; no cycles;
+// - composers (packages that depend at run time on other Toolwright packages than core and the
+//   foundations) are an explicit list, COMPOSERS; any other package that does so is a problem;
 // - no package imports another package's internals, imports a package it does not declare,
-//   or reaches outside its own folder with a relative import.
+//   or reaches outside its own folder with a relative import; shipped source (everything but
+//   tests, test support and fixtures) may import only what the package declares in dependencies,
+//   peerDependencies or optionalDependencies — a devDependency is not there for a consumer;
+// - only the gate writes the registry: no package but @toolwright/gate (and the registry itself)
+//   imports @toolwright/registry/writer, tests included.
 // Usage: node .ci/check-workspace.mjs [workspace-root]   (exit 1 and a list of problems when any)
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
 
 const SCOPE = '@toolwright/';
 const CORE = '@toolwright/core';
@@ -21,6 +28,16 @@ const UMBRELLA = 'toolwright';
  * alone), which the other packages may take as ordinary dependencies without becoming composers.
  */
 export const FOUNDATIONS = new Set(['@toolwright/store']);
+/**
+ * Composers: the packages that wire other Toolwright packages together at run time. A package
+ * joins this list deliberately, in review; nothing becomes a composer by accident.
+ */
+export const COMPOSERS = new Set(['@toolwright/gate', 'toolwright', '@toolwright/mcp', '@toolwright/console', '@toolwright/cli', '@toolwright/demo']);
+/** The registry's writer: the gate's alone. */
+export const REGISTRY_WRITER = '@toolwright/registry/writer';
+export const REGISTRY_WRITERS = new Set(['@toolwright/gate', '@toolwright/registry']);
+const TEST_FILE = /(\.(test|suite)\.[cm]?[jt]sx?$)|([\\/](test-support|__fixtures__)[\\/])/;
+const NODE_BUILTINS = new Set(builtinModules);
 const SOURCE_FILE = /\.(c|m)?tsx?$|\.(c|m)?jsx?$/;
 const IMPORT_PATTERNS = [
   /\bimport\s+(?:type\s+)?[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
@@ -76,6 +93,21 @@ function declaredDependencies(json) {
     ...Object.keys(json.devDependencies ?? {}),
     ...Object.keys(json.optionalDependencies ?? {}),
   ]);
+}
+
+/** What shipped source may import: everything but devDependencies. @param {any} json */
+function shippedDependencies(json) {
+  return new Set([
+    ...Object.keys(json.dependencies ?? {}),
+    ...Object.keys(json.peerDependencies ?? {}),
+    ...Object.keys(json.optionalDependencies ?? {}),
+  ]);
+}
+
+/** The package a bare specifier names: `kysely`, `@scope/name`. @param {string} specifier */
+function packageOf(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
 }
 
 /** @param {any} json */
@@ -135,6 +167,8 @@ export function checkWorkspace(root) {
     const internal = internalDependencies(json);
     if (json.name === CORE) {
       for (const dependency of internal) problems.push(`${CORE} must depend on no other Toolwright package, but declares ${dependency}`);
+    } else if (isComposer(json) && !COMPOSERS.has(json.name)) {
+      problems.push(`${name} depends at run time on ${Object.keys(json.dependencies ?? {}).filter((dependency) => isInternal(dependency) && dependency !== CORE && !FOUNDATIONS.has(dependency)).join(', ')}, but it is not a composer: a domain package depends on core and the foundations alone (an interface both need belongs in core), or the package is added to COMPOSERS in .ci/check-workspace.mjs`);
     } else if (!json.private && isComposer(json)) {
       // A composer (the umbrella package) ships every part: core is an ordinary dependency.
       if (!json.dependencies?.[CORE]?.startsWith('workspace:')) problems.push(`${name}: a composer declares ${CORE} in dependencies`);
@@ -164,9 +198,20 @@ export function checkWorkspace(root) {
     }
 
     const declared = declaredDependencies(json);
+    const shipped = shippedDependencies(json);
     for (const file of sourceFiles(join(dir, 'src'))) {
       const at = relative(root, file);
+      const isTest = TEST_FILE.test(file);
       for (const specifier of importsOf(readFileSync(file, 'utf8'))) {
+        if (specifier === REGISTRY_WRITER || specifier.startsWith(`${REGISTRY_WRITER}/`)) {
+          if (!REGISTRY_WRITERS.has(json.name)) problems.push(`${at}: imports ${REGISTRY_WRITER}; only the gate writes the registry — propose the change through the gate (gate.propose) instead`);
+        }
+        if (!specifier.startsWith('.') && !specifier.startsWith('node:') && !NODE_BUILTINS.has(specifier) && !isTest && !json.private) {
+          const dependency = packageOf(specifier);
+          if (dependency !== json.name && declared.has(dependency) && !shipped.has(dependency)) {
+            problems.push(`${at}: shipped source imports ${dependency}, which is only a devDependency of ${name}; declare it in dependencies (or peerDependencies), or move the import to a test`);
+          }
+        }
         if (specifier.startsWith('.')) {
           const target = resolve(dirname(file), specifier);
           if (target !== dir && !target.startsWith(dir + sep)) {

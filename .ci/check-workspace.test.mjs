@@ -124,8 +124,8 @@ describe('check-workspace', () => {
     assert.match(problems, /@toolwright\/store is a foundation package: it depends on @toolwright\/core alone, but declares @toolwright\/memory/);
     assert.match(problems, /@toolwright\/memory: declare @toolwright\/store in dependencies \("workspace:\^"\), not peerDependencies/);
     assert.match(problems, /@toolwright\/registry: declare @toolwright\/store as "workspace:\^"/);
-    // Depending on memory at run time still makes registry a composer, which takes core as a dependency.
-    assert.match(problems, /@toolwright\/registry: a composer declares @toolwright\/core in dependencies/);
+    // Depending on memory at run time is a composer's privilege, and registry is not on the list.
+    assert.match(problems, /@toolwright\/registry depends at run time on @toolwright\/memory, but it is not a composer/);
     assert.match(problems, /dependency cycle: @toolwright\/memory → @toolwright\/store → @toolwright\/memory/);
   });
 
@@ -139,6 +139,55 @@ describe('check-workspace', () => {
     const problems = checkWorkspace(root).join('\n');
     assert.match(problems, /engines.node must be ">=20"/);
     assert.match(problems, /needs "types" and "import"/);
+  });
+
+  it('catches shipped source importing a devDependency, and lets tests import it', () => {
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/sandbox': {
+        json: published('@toolwright/sandbox', { ...peerOnCore, dependencies: { zod: '^4.0.0' }, devDependencies: { ...peerOnCore.devDependencies, kysely: '^0.28.0' } }),
+        files: {
+          'run.ts': "import { z } from 'zod';\nimport type { Kysely } from 'kysely';\nimport { readFile } from 'node:fs/promises';\nimport path from 'path';\n",
+          'run.test.ts': "import { Kysely } from 'kysely';\n",
+          'store.suite.ts': "import { Kysely } from 'kysely';\n",
+        },
+      },
+    });
+    roots.push(root);
+    const problems = checkWorkspace(root);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0], /run\.ts: shipped source imports kysely, which is only a devDependency/);
+  });
+
+  it('catches a package that is not on the composer list composing others', () => {
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/sandbox': { json: published('@toolwright/sandbox', peerOnCore) },
+      'packages/evaluator': {
+        json: published('@toolwright/evaluator', { ...peerOnCore, dependencies: { '@toolwright/sandbox': 'workspace:^' } }),
+      },
+    });
+    roots.push(root);
+    assert.match(checkWorkspace(root).join('\n'), /@toolwright\/evaluator depends at run time on @toolwright\/sandbox, but it is not a composer/);
+  });
+
+  it('catches any package but the gate importing the registry writer, tests included', () => {
+    const composer = { dependencies: { '@toolwright/core': 'workspace:^', '@toolwright/registry': 'workspace:^' } };
+    const root = fixture({
+      'packages/core': { json: published('@toolwright/core') },
+      'packages/registry': {
+        json: published('@toolwright/registry', { ...peerOnCore, exports: { ...published('x').exports, './writer': { types: './dist/writer.d.ts', import: './dist/writer.js' } } }),
+      },
+      'packages/gate': { json: published('@toolwright/gate', composer), files: { 'gate.ts': "import { createRegistryWriter } from '@toolwright/registry/writer';\n" } },
+      'packages/cli': {
+        json: published('@toolwright/cli', composer),
+        files: { 'seed.test.ts': "import { createRegistryWriter } from '@toolwright/registry/writer';\n" },
+      },
+    });
+    roots.push(root);
+    const problems = checkWorkspace(root);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0], /packages\/cli\/src\/seed\.test\.ts: imports @toolwright\/registry\/writer; only the gate writes the registry/);
   });
 
   it('passes on this repository', () => {

@@ -98,6 +98,10 @@ describe('the demo, offline', () => {
     expect(stdout).toMatch(/^Total the fares\. {2,}3228\.87 {2,}3228\.87 {2,}yes {2,}reused from an earlier run \(sum_fares_price\) {2,}0 {2,}\d+ *$/m);
     expect(stdout).toContain('4/4 exact; 0 tool(s) built, 4 reused (tools from an earlier run on this database were reused).');
     expect(stdout).not.toContain('static baseline');
+    expect(stdout).toContain('=== Scenario C: live experiments ===');
+    expect(stdout).toMatch(/^whole-cent rewrite {2,}v1 {2,}v2 {2,}10 % → 50 % → 100 % .* completed {2,}widen-rollout\.applied, widen-rollout\.applied {2,}v2 *$/m);
+    expect(stdout).toMatch(/^fast-path rewrite \(worse\) {2,}v2 {2,}v3 .* rolled-back {2,}rollback\.applied {2,}v2 *$/m);
+    expect(stdout).toContain('chosen: total_rounded');
   });
 });
 

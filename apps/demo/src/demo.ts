@@ -4,6 +4,8 @@ import { createToolwright, offlineModel, openaiModel, type AgentEvent } from 'to
 import { startExchangeRateService } from './exchange-rate-service.js';
 import { runFareTasks, runStaticBaseline, type TaskRow } from './scenario-a.js';
 import { CALLS_PER_WINDOW, runRepair, type RepairReport } from './scenario-b.js';
+import { runRollout, type RolloutReport } from './scenario-c.js';
+import { runPromptEvolution, type EvolutionReport } from './scenario-d.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -29,6 +31,10 @@ export interface DemoReport {
     readonly realModel?: { readonly model: string; readonly baseline: readonly TaskRow[]; readonly selfImproving: readonly TaskRow[] };
   };
   readonly scenarioB: RepairReport;
+  /** Live experiments: a canary that reaches 100 %, a worse one rolled back on its own, a bandit (own in-memory database). */
+  readonly scenarioC: RolloutReport;
+  /** Prompt evolution: batch reflection, a refinement A/B-tested and approved, a protected phrase kept (own in-memory database). */
+  readonly scenarioD: EvolutionReport;
   readonly durationMs: number;
 }
 
@@ -51,7 +57,7 @@ export function modelFromEnvironment(env: NodeJS.ProcessEnv = process.env): Lang
 }
 
 /**
- * Runs both scenarios offline (and, with a real model, the comparison) and returns the report.
+ * Runs the three scenarios offline (and, with a real model, the comparison) and returns the report.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const started = performance.now();
@@ -109,6 +115,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     progress('Scenario B — degradation and repair of a network tool');
     const repair = await runRepair(agent, service, progress);
 
+    progress('Scenario C — live experiments: canary rollout, automatic rollback, a bandit between two strategies');
+    const rollout = await runRollout(progress);
+
+    progress('Scenario D — prompt evolution: batch reflection, a refined prompt section as an A/B arm, approval, a protected phrase');
+    const evolution = await runPromptEvolution(progress);
+
     return {
       database,
       reusedEarlierRun: known.size > 0,
@@ -121,6 +133,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         ...(realModel ? { realModel } : {}),
       },
       scenarioB: repair,
+      scenarioC: rollout,
+      scenarioD: evolution,
       durationMs: performance.now() - started,
     };
   } finally {

@@ -137,5 +137,35 @@ function print(report: DemoReport): void {
   }
   console.log('\nversion history:');
   console.log(table(['version', 'status', 'author', 'reason'], b.history.map((v) => [`v${v.version}`, v.status, v.author, v.reason.slice(0, 70)])));
+  const c = report.scenarioC;
+  console.log('\n=== Scenario C: live experiments ===');
+  const share = (value: number | undefined): string => (value === undefined ? '-' : `${(value * 100).toFixed(0)} %`);
+  console.log(
+    table(
+      ['rewrite', 'baseline', 'candidate', 'shares served', 'calls (base / cand)', 'success (base / cand)', 'outcome', 'through the gate', 'active after'],
+      c.canaries.map((row) => [
+        row.rewrite,
+        `v${row.baseline}`,
+        `v${row.candidate}`,
+        row.shares.map(share).join(' → '),
+        `${row.calls.baseline} / ${row.calls.candidate}`,
+        `${share(row.successRate.baseline)} / ${share(row.successRate.candidate)}`,
+        row.status,
+        row.gateActions.join(', '),
+        `v${row.activeAfter}`,
+      ]),
+    ),
+  );
+  console.log(`\nbandit (${c.bandit.taskType}, Thompson sampling):`);
+  console.log(table(['strategy', 'pulls', 'success'], c.bandit.rows.map((row) => [row.strategy, String(row.pulls), share(row.successRate)])));
+  console.log(`chosen: ${c.bandit.chosen}`);
+  const d = report.scenarioD;
+  console.log('\n=== Scenario D: prompt evolution ===');
+  console.log(`batch reflection: ${d.dominant}`);
+  console.log(`refinement of tool-hints: ${d.refinement}`);
+  console.log(table(['phase', 'arm', 'tool-hints', 'runs', 'success'], d.rows.map((row) => [row.phase, row.arm, `v${row.version}`, String(row.runs), share(row.successRate)])));
+  console.log(`canary: ${d.canaryOutcome.slice(0, 200)}`);
+  console.log(`approved by a person: ${d.approvals.join(', ')}; prompt ${d.promptTokens.before} → ${d.promptTokens.after} tokens`);
+  console.log(`a variant without the disclaimer: ${d.protectedDenial.slice(0, 200)}`);
   console.log(`\nDone in ${(report.durationMs / 1000).toFixed(1)} s. State is in ${report.database}; run the demo again to see the tools reused.`);
 }

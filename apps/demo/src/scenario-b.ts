@@ -51,24 +51,33 @@ export interface RepairReport {
   readonly measuredAfterForward?: VersionMeasure;
 }
 
+/** The integrator installs yesterday's tool through the gate, like any change: proven on its example, then active. */
 async function installV1(agent: Toolwright, origin: string): Promise<void> {
-  const version = await agent.registry.register({
-    kind: 'tool',
-    name: TOOL,
-    source: exchangeRateToolV1(origin),
-    spec: {
+  const example = PAIRS[0];
+  const outcome = await agent.gate.propose(
+    {
+      kind: 'create-tool',
+      origin: 'person',
       name: TOOL,
-      description: 'The exchange rate from one currency to another.',
-      inputSchema: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } }, required: ['from', 'to'] },
-      language: 'ts',
-      capabilities: [{ kind: 'fetch', origins: [origin] }],
-      examples: [],
+      source: exchangeRateToolV1(origin),
+      spec: {
+        name: TOOL,
+        description: 'The exchange rate from one currency to another.',
+        inputSchema: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } }, required: ['from', 'to'] },
+        language: 'ts',
+        capabilities: [{ kind: 'fetch', origins: [origin] }],
+        examples: [{ input: { from: example.from, to: example.to }, output: rateOf(example.from, example.to) ?? 0 }],
+      },
     },
-    author: { kind: 'person', id: 'integrator' },
-    reason: "yesterday's tool: one plain fetch, no retry, no timeout",
-    parent: null,
-  });
-  await agent.registry.promote(TOOL, version.version, { reason: 'installed by the integrator' });
+    { by: 'integrator', reason: "yesterday's tool: one plain fetch, no retry, no timeout" },
+  );
+  if (outcome.status !== 'applied') throw new Error(`installing ${TOOL} v1 failed: ${outcome.summary}`);
+}
+
+/** A person's rollback, as `toolwright tools rollback` proposes it: through the gate, audited there. */
+async function rollback(agent: Toolwright, fromVersion: number, toVersion: number, reason: string): Promise<void> {
+  const outcome = await agent.gate.propose({ kind: 'rollback', origin: 'person', name: TOOL, fromVersion, toVersion }, { by: 'demo-operator', reason });
+  if (outcome.status !== 'applied') throw new Error(`rolling ${TOOL} back to v${toVersion} failed: ${outcome.summary}`);
 }
 
 /** Serves one window of traffic through the agent (sandbox, metering, capture), then measures it. */
@@ -134,20 +143,19 @@ export async function runRepair(agent: Toolwright, service: ExchangeRateService,
   progress(`  · rewriter proposed v${(await agent.registry.history(TOOL)).at(-1)?.version}; regression: ${request.evidence.verdict?.decision ?? 'n/a'}; policy: needs a person (${request.reasons.map((reason) => reason.rule).join(', ')})`);
   progress(`  $ toolwright approvals approve ${request.id} --by demo-operator`);
   const applied = await agent.approve(request.id, { by: 'demo-operator', note: 'reviewed the diff and the verdict in the demo' });
-  progress(`    approved and applied: v${applied.active?.version} is active`);
+  const promoted = applied.status === 'applied' ? applied.version : undefined;
+  progress(applied.status === 'applied' ? `    approved and applied: v${promoted?.version} is active` : `    not applied (${applied.status}): ${applied.summary}`);
 
   progress(`  · serving ${CALLS_PER_WINDOW} calls with v2 …`);
-  const v2 = await serveWindow(agent, applied.active?.version ?? 2);
+  const v2 = await serveWindow(agent, promoted?.version ?? 2);
   progress(`    v2: ${(v2.successRate * 100).toFixed(0)} % success, p95 ${v2.p95Ms.toFixed(0)} ms, score ${v2.score.toFixed(2)}`);
   const diff = await agent.registry.diff(TOOL, 1, v2.version);
 
   progress(`  $ toolwright tools rollback ${TOOL} 1`);
-  await agent.registry.rollback(TOOL, 1, { reason: 'demo: roll back to v1' });
-  await agent.memory.audit({ actor: { kind: 'person', id: 'demo-operator' }, action: 'rollback', artifact: TOOL, fromVersion: v2.version, toVersion: 1, reason: 'demo: roll back to v1', evidence: {} });
+  await rollback(agent, v2.version, 1, 'demo: roll back to v1');
   const afterRollback = (await agent.registry.active(TOOL))?.version;
   progress(`  $ toolwright tools rollback ${TOOL} ${v2.version}   (forward again)`);
-  await agent.registry.rollback(TOOL, v2.version, { reason: 'demo: forward to v2 again' });
-  await agent.memory.audit({ actor: { kind: 'person', id: 'demo-operator' }, action: 'rollback', artifact: TOOL, fromVersion: 1, toVersion: v2.version, reason: 'demo: forward to v2 again', evidence: {} });
+  await rollback(agent, 1, v2.version, 'demo: forward to v2 again');
   const afterForward = (await agent.registry.active(TOOL))?.version;
 
   return {
@@ -157,7 +165,7 @@ export async function runRepair(agent: Toolwright, service: ExchangeRateService,
     ...(diagnosisEvidence ? { diagnosis: { score: diagnosisEvidence.score, reasons: diagnosisEvidence.reasons.map((reason) => reason.message) } } : {}),
     approvalId: request.id,
     approvedBy: 'demo-operator',
-    ...(applied.active ? { promotedVersion: applied.active.version } : {}),
+    ...(promoted ? { promotedVersion: promoted.version } : {}),
     diff,
     history: historyOf(await agent.registry.history(TOOL)),
     rolledBackTo: 1,

@@ -143,7 +143,9 @@ describe('toolwright approvals', () => {
   it('lists the changes waiting for a person', async () => {
     const approvals = (await run('approvals', 'list', '--json')).json();
     expect(approvals).toHaveLength(2);
-    expect(approvals[0]).toMatchObject({ status: 'proposed', change: { kind: 'rewrite-tool', name: 'get_quote', fromVersion: 1 }, evidence: { verdict: { decision: 'promote' } } });
+    expect(approvals[0]).toMatchObject({ status: 'proposed', change: { kind: 'rewrite-tool', name: 'get_quote', fromVersion: 1 } });
+    // A network rewrite that needs a person has not run with its capabilities yet.
+    expect(approvals[0].evidence.verdict).toBeUndefined();
     expect(approvals[1]).toMatchObject({ status: 'proposed', change: { kind: 'create-tool', name: 'get_rate' } });
     quoteApproval = approvals[0].id;
     rateApproval = approvals[1].id;
@@ -154,25 +156,27 @@ describe('toolwright approvals', () => {
 
   it('shows one request with its evidence', async () => {
     const shown = await run('approvals', 'show', quoteApproval);
-    expect(shown.stdout).toContain('verdict:   promote');
+    expect(shown.stdout).toContain('verdict:   not run yet');
     expect(shown.stdout).toContain('fetchWithRetry');
     expect((await run('approvals', 'show', 'no-such-id')).code).toBe(EXIT_CODES.notFound);
   });
 
   it('approves: the candidate is promoted through the registry and the person is in the audit log', async () => {
-    const result = await run('approvals', 'approve', quoteApproval, '--by', 'alice', '--note', 'retry with backoff looks right');
+    const result = await run('approvals', 'approve', quoteApproval, '--by', 'alice', '--note', 'retry with backoff looks right', '--allow', service.origin);
     expect(result.code).toBe(EXIT_CODES.ok);
     expect(result.stdout).toBe(`Approved ${quoteApproval} (rewrite-tool get_quote (from v1)) by alice: get_quote v2 is now active.\n`);
     expect((await run('tools', 'show', 'get_quote', '--json')).json()).toMatchObject({ version: 2, status: 'active' });
     const audit = await auditOf('get_quote');
-    expect(audit).toContainEqual(expect.objectContaining({ actor: { kind: 'person', id: 'alice' }, action: 'approval.apply', toVersion: 2, reason: 'retry with backoff looks right' }));
+    expect(audit).toContainEqual(expect.objectContaining({ actor: { kind: 'person', id: 'alice' }, action: 'rewrite-tool.applied', toVersion: 2, evidence: expect.objectContaining({ approvalId: quoteApproval }) }));
+    // The person's note is the promotion's reason in the registry's change log.
+    expect((await run('tools', 'history', 'get_quote', '--json')).json().changes.at(-1)).toMatchObject({ type: 'promoted', version: 2, reason: expect.stringContaining('retry with backoff looks right') });
     expect((await run('approvals', 'list', '--status', 'applied', '--json')).json()).toMatchObject([{ id: quoteApproval, decidedBy: 'alice', appliedBy: 'alice' }]);
   });
 
-  it('refuses to approve twice (exit 1) and an unknown id (exit 3)', async () => {
+  it('approving an applied request again changes nothing (exit 0), and an unknown id is exit 3', async () => {
     const again = await run('approvals', 'approve', quoteApproval, '--json');
-    expect(again.code).toBe(EXIT_CODES.failed);
-    expect(again.json().error.code).toBe('POLICY_APPROVAL_CONFLICT');
+    expect(again.code).toBe(EXIT_CODES.ok);
+    expect(again.json()).toMatchObject({ done: true, status: 'applied', summary: expect.stringContaining('already applied') });
     expect((await run('approvals', 'approve', 'no-such-id')).code).toBe(EXIT_CODES.notFound);
   });
 
@@ -238,9 +242,11 @@ describe('person actions: rollback, pin, kill switch', () => {
     const unchanged = await run('tools', 'rollback', 'get_quote', '2', '--json');
     expect(unchanged.json()).toMatchObject({ changed: false });
     const audit = await auditOf('get_quote');
-    expect(audit).toContainEqual(expect.objectContaining({ actor: { kind: 'person', id: 'bob' }, action: 'tool.rollback', fromVersion: 2, toVersion: 1, reason: 'v2 misbehaves' }));
-    expect(audit).toContainEqual(expect.objectContaining({ actor: { kind: 'person', id: 'bob' }, action: 'tool.rollback', fromVersion: 1, toVersion: 2 }));
-    expect(audit).toContainEqual(expect.objectContaining({ action: 'policy.allow', evidence: expect.anything() }));
+    expect(audit).toContainEqual(expect.objectContaining({ actor: { kind: 'person', id: 'bob' }, action: 'rollback.applied', fromVersion: 2, toVersion: 1, reason: expect.stringContaining('v2 misbehaves') }));
+    expect(audit).toContainEqual(expect.objectContaining({ actor: { kind: 'person', id: 'bob' }, action: 'rollback.applied', fromVersion: 1, toVersion: 2 }));
+    // One history of each event: the gate's entry names the policy's ledger row; the policy writes none of its own.
+    expect(audit.filter((entry) => entry.action === 'rollback.applied').every((entry) => typeof entry.evidence['ledgerId'] === 'string')).toBe(true);
+    expect(audit.some((entry) => entry.action.startsWith('policy.allow'))).toBe(false);
     const changes = (await run('tools', 'history', 'get_quote', '--json')).json().changes.map((change: { type: string }) => change.type);
     expect(changes.slice(-2)).toEqual(['rolled-back', 'rolled-back']);
   });
@@ -251,7 +257,7 @@ describe('person actions: rollback, pin, kill switch', () => {
   });
 
   it('pins and unpins; a pinned tool cannot be rolled back', async () => {
-    expect((await run('tools', 'pin', 'get_quote', '--by', 'carol')).stdout).toBe('get_quote pinned by carol.\n');
+    expect((await run('tools', 'pin', 'get_quote', '--by', 'carol')).stdout).toBe('get_quote pinned by carol (at v2).\n');
     expect((await run('tools', 'list', '--json')).json()[0]).toMatchObject({ name: 'get_quote', pinned: true });
     const refused = await run('tools', 'rollback', 'get_quote', '1', '--json');
     expect(refused.code).toBe(EXIT_CODES.failed);
@@ -260,7 +266,7 @@ describe('person actions: rollback, pin, kill switch', () => {
     expect((await run('tools', 'unpin', 'get_quote', '--by', 'carol')).code).toBe(EXIT_CODES.ok);
     expect((await run('tools', 'show', 'get_quote', '--json')).json().pinned).toBe(false);
     const actions = (await auditOf('get_quote')).filter((entry) => entry.actor.kind === 'person' && entry.actor.id === 'carol').map((entry) => entry.action);
-    expect(actions.reverse()).toEqual(['tool.pin', 'tool.unpin']);
+    expect(actions.reverse()).toEqual(['pin.applied', 'unpin.applied']);
   });
 
   it('flips the kill switch; while it is on, a person\'s rollback is denied by the policy', async () => {
@@ -270,12 +276,36 @@ describe('person actions: rollback, pin, kill switch', () => {
     expect((await run('kill-switch', 'status', '--json')).json()).toMatchObject({ engaged: true, by: userInfo().username, reason: 'incident 42' });
     const denied = await run('tools', 'rollback', 'get_quote', '1', '--json');
     expect(denied.code).toBe(EXIT_CODES.failed);
-    expect(denied.json()).toMatchObject({ done: false, outcome: 'deny', reasons: [expect.objectContaining({ rule: 'kill-switch' })] });
+    expect(denied.json()).toMatchObject({ done: false, status: 'denied', reasons: [expect.objectContaining({ rule: 'kill-switch' })] });
     expect((await run('tools', 'show', 'get_quote', '--json')).json().version).toBe(2);
     expect((await run('kill-switch', 'off', '--by', 'dana', '--json')).json()).toMatchObject({ engaged: false, by: 'dana' });
     expect((await run('kill-switch', 'maybe')).stderr.split('\n')[0]).toBe('toolwright kill-switch: <action> must be on, off, status; got "maybe".');
     const audit = await auditOf();
     expect(audit).toContainEqual(expect.objectContaining({ actor: { kind: 'person', id: 'dana' }, action: 'policy.kill-switch.release' }));
+  });
+});
+
+describe('toolwright run while the kill switch is on', () => {
+  it('answers from the program it could not register, says why on stderr, and registers nothing', async () => {
+    writeFileSync(join(directory, 'count-input.json'), JSON.stringify({ fares: [{ price: 1 }, { price: 2 }, { price: 3 }] }));
+    writeFileSync(
+      join(directory, 'count-examples.json'),
+      JSON.stringify([1, 2, 4].map((n) => ({ input: { fares: Array.from({ length: n }, (_, i) => ({ price: i + 1 })) }, output: n }))),
+    );
+    const before = (await run('tools', 'list', '--json')).json().map((tool: { name: string }) => tool.name);
+    expect((await run('kill-switch', 'on', '--reason', 'freeze for the test')).code).toBe(EXIT_CODES.ok);
+    try {
+      const args = ['run', 'Count the fares', '--input', 'count-input.json', '--examples', 'count-examples.json'];
+      const result = await run(...args);
+      expect(result.code).toBe(EXIT_CODES.ok);
+      expect(result.stdout).toContain('3');
+      expect(result.stderr).toMatch(/^toolwright: answered without a new tool, because create_tool was refused \(.*kill-switch.*\); nothing was registered\.$/m);
+      const json = (await run(...args, '--json')).json();
+      expect(json).toMatchObject({ solved: true, createdTools: [], answeredWithoutTool: { refusal: expect.stringContaining('kill-switch') } });
+      expect((await run('tools', 'list', '--json')).json().map((tool: { name: string }) => tool.name)).toEqual(before);
+    } finally {
+      await run('kill-switch', 'off');
+    }
   });
 });
 
@@ -290,7 +320,15 @@ describe('toolwright export / import', () => {
     expect(JSON.parse(toStdout.stdout).versions).toEqual(bundle.versions);
 
     const copy = `sqlite:${join(directory, 'copy.db')}`;
-    const imported = await cli(['import', 'bundle.json', '--db', copy, '--by', 'erin', '--json'], { cwd: directory });
+    // Without the origin get_quote fetches from, its activation is outside the capability envelope.
+    const closed = `sqlite:${join(directory, 'closed.db')}`;
+    const withoutNetwork = (await cli(['import', 'bundle.json', '--db', closed, '--json'], { cwd: directory })).json();
+    expect(withoutNetwork).toMatchObject({ done: true, imported: 4 });
+    expect(withoutNetwork.activations).toEqual([
+      expect.objectContaining({ status: 'denied', summary: expect.stringContaining('outside the capability envelope') }),
+      expect.objectContaining({ status: 'applied', summary: expect.stringContaining('"sum_fares_price" v1 is active') }),
+    ]);
+    const imported = await cli(['import', 'bundle.json', '--db', copy, '--by', 'erin', '--allow', service.origin, '--json'], { cwd: directory });
     expect(imported.json()).toMatchObject({ imported: 4, skipped: 0, by: 'erin' });
     const tools = (await cli(['tools', 'list', '--json', '--db', copy], { cwd: directory })).json();
     expect(tools.map((tool: { name: string; activeVersion: number | null }) => [tool.name, tool.activeVersion])).toEqual([

@@ -1,4 +1,4 @@
-import type { LanguageModel, Toolwright } from 'toolwright';
+import type { LanguageModel, Toolwright, ToolwrightWorkerOptions } from 'toolwright';
 import type { CliWritable } from './cli-io.js';
 import type { ExitCode } from './exit-codes.js';
 
@@ -34,7 +34,10 @@ export interface CommandContext {
   readonly cwd: string;
   readonly stdout: CliWritable;
   readonly stderr: CliWritable;
-  /** Opens Toolwright on `--db` (refusing a missing SQLite file unless the command creates one). */
+  /**
+   * Opens Toolwright on `--db` (refusing a missing SQLite file unless the command creates one),
+   * with the network origins of `--allow` when the command takes it.
+   */
   open(extra?: OpenExtras): Promise<Toolwright>;
   /** The person acting: `--by`, else the OS user. */
   person(): string;
@@ -44,8 +47,8 @@ export interface CommandContext {
 export interface OpenExtras {
   readonly model?: LanguageModel;
   readonly improve?: boolean;
-  /** Origins tools may fetch from. */
-  readonly allow?: readonly string[];
+  /** Work the fleet's job queues (`toolwright worker`): `createToolwright({ worker })`. */
+  readonly worker?: ToolwrightWorkerOptions;
 }
 
 /** One command of the CLI, e.g. `tools diff`. */

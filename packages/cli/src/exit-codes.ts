@@ -21,7 +21,7 @@ export const EXIT_CODES = {
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 const USAGE_CODES: ReadonlySet<string> = new Set(['INVALID_ARGUMENT', 'STORAGE_BAD_URL']);
-const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['REGISTRY_NOT_FOUND', 'POLICY_APPROVAL_NOT_FOUND', 'STORAGE_NOT_FOUND', 'STORAGE_DATABASE_NOT_FOUND']);
+const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['REGISTRY_NOT_FOUND', 'POLICY_APPROVAL_NOT_FOUND', 'STORAGE_NOT_FOUND', 'STORAGE_DATABASE_NOT_FOUND', 'ROLLOUT_NOT_FOUND']);
 
 /** The exit code an error ends the command with. */
 export function exitCodeFor(error: unknown): ExitCode {

@@ -143,13 +143,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       stderr: io.stderr,
       person: () => (typeof parsed.options['by'] === 'string' ? parsed.options['by'] : osUser(env)),
       async open(extra = {}) {
+        const allow = parsed.lists['allow'] ?? [];
         const location = resolveDatabase(given, cwd);
         if (!definition.createsDatabase) assertDatabaseExists(location, given);
         return createToolwright({
           database: location.url,
           ...(extra.model === undefined ? {} : { model: extra.model }),
           ...(extra.improve === true ? {} : { improve: false }),
-          ...(extra.allow === undefined || extra.allow.length === 0 ? {} : { network: { allow: [...extra.allow] } }),
+          ...(extra.worker === undefined ? {} : { worker: extra.worker }),
+          ...(allow.length === 0 ? {} : { network: { allow: [...allow] } }),
         });
       },
     };

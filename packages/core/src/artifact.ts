@@ -73,6 +73,18 @@ export const toolExampleSchema = z
   })
   .strict();
 
+/**
+ * How close a tool's numbers must come to its examples' outputs: within `absolute`, or within
+ * `relative` × the larger magnitude, whichever is looser. `{ absolute: 0.005 }` is "to the
+ * cent". Absent: the agent's default (1e-9 absolute).
+ */
+export const exampleToleranceSchema = z
+  .object({
+    absolute: z.number().nonnegative().finite().max(1e12).optional(),
+    relative: z.number().nonnegative().max(1).optional(),
+  })
+  .strict();
+
 /** The language of a tool's source: TypeScript (types are stripped before loading) or JavaScript. */
 export const toolLanguageSchema = z.enum(['ts', 'js']);
 
@@ -93,6 +105,8 @@ export const toolManifestSchema = z
     language: toolLanguageSchema.default('ts'),
     capabilities: z.array(capabilitySchema).default([]),
     examples: z.array(toolExampleSchema).default([]),
+    /** How its outputs are compared with its examples' (see {@link exampleToleranceSchema}); kept with the cases made from them. */
+    tolerance: exampleToleranceSchema.optional(),
   })
   .strict();
 

@@ -14,7 +14,9 @@ export type ErrorArea =
   | 'regression'
   | 'rewriter'
   | 'evaluator'
-  | 'agent';
+  | 'agent'
+  | 'rollout'
+  | 'jobs';
 
 /**
  * The catalogue of stable error codes, each with its area and what it means.
@@ -29,6 +31,7 @@ export const ERROR_CODES = {
   MODEL_INVALID_RESPONSE: { area: 'model', description: 'The model answered with something that does not fit the request (bad JSON, unknown tool).' },
   MODEL_SCRIPT_EXHAUSTED: { area: 'model', description: 'A ScriptedModel was called more times than it has scripted responses.' },
   MODEL_UNSUPPORTED_REQUEST: { area: 'model', description: 'The model cannot serve this kind of request (e.g. the offline model asked for structured output it does not understand).' },
+  MODEL_TIMEOUT: { area: 'model', description: 'A model request or a model turn outlived its deadline (headers and body included: a response that stalls after its headers counts).' },
 
   SANDBOX_SYNTAX_ERROR: { area: 'sandbox', description: 'The tool source does not parse or transpile.' },
   SANDBOX_STATIC_GATE: { area: 'sandbox', description: 'The tool source uses a construct the static gate forbids.' },
@@ -46,17 +49,21 @@ export const ERROR_CODES = {
   STORAGE_FAILED: { area: 'storage', description: 'A database operation failed; nothing partial was written.' },
   STORAGE_NOT_FOUND: { area: 'storage', description: 'No stored record has that id (e.g. a lesson to update or rate).' },
   STORAGE_DATABASE_NOT_FOUND: { area: 'storage', description: 'No database exists at that location, and the operation only reads or changes an existing one (it does not create one).' },
+  STORAGE_INVOCATION_REFUSED: { area: 'storage', description: 'The database refused one recorded invocation (its batch was retried row by row); that invocation was dropped so that later ones are written.' },
+  STORAGE_BUFFER_FULL: { area: 'storage', description: 'The invocation buffer is full because the database kept failing; new invocations are dropped until it drains.' },
 
   REGISTRY_NOT_FOUND: { area: 'registry', description: 'No artifact or version by that name and number.' },
   REGISTRY_PINNED: { area: 'registry', description: 'The artifact is pinned; unpin it before promoting or rolling back.' },
   REGISTRY_INVALID_TRANSITION: { area: 'registry', description: 'The version cannot move to the requested status from its current one.' },
   REGISTRY_BUNDLE_INVALID: { area: 'registry', description: 'A bundle failed validation or its hashes do not match; nothing was imported.' },
+  REGISTRY_BUNDLE_UNSIGNED: { area: 'registry', description: 'A bundle carries no signature while a public key to verify bundles is configured; nothing was imported.' },
 
   POLICY_DENIED: { area: 'policy', description: 'The safety policy denied the change.' },
   POLICY_APPROVAL_REQUIRED: { area: 'policy', description: 'The change waits for a person to approve it.' },
   POLICY_KILL_SWITCH: { area: 'policy', description: 'The kill switch is on: no self-modification happens.' },
   POLICY_APPROVAL_NOT_FOUND: { area: 'policy', description: 'No approval request has that id.' },
   POLICY_APPROVAL_CONFLICT: { area: 'policy', description: 'The approval request is not in a state that allows this step (already decided, or already applied).' },
+  POLICY_APPROVER_REFUSED: { area: 'policy', description: 'This approver may not decide the request: the agent or a system actor, the person who proposed it, or someone not on the approver list.' },
   POLICY_SECTIONS_TAMPERED: { area: 'policy', description: 'A stored copy of an immutable prompt section does not match the hash the integrator declared.' },
 
   REGRESSION_NO_CASES: { area: 'regression', description: 'There are no cases to prove a candidate against.' },
@@ -67,6 +74,21 @@ export const ERROR_CODES = {
 
   AGENT_STEP_LIMIT: { area: 'agent', description: 'The agent loop reached its step limit before a final answer.' },
   AGENT_CLOSED: { area: 'agent', description: 'The agent was used after close().' },
+  AGENT_TIMEOUT: { area: 'agent', description: 'A run outlived its deadline (runTimeoutMs) before a final answer.' },
+  AGENT_CALL_UNKNOWN: { area: 'agent', description: 'Feedback names a tool call id this agent cannot resolve: not one it made recently, and its input is not stored as a regression case.' },
+
+  ROLLOUT_NO_ARMS: { area: 'rollout', description: 'An experiment or a bandit was given no arms, or fewer than it needs (a canary and an A/B test need two).' },
+  ROLLOUT_UNKNOWN_ARM: { area: 'rollout', description: 'The arm named is not one of the experiment\'s or the bandit\'s arms.' },
+  ROLLOUT_INVALID_SHARE: { area: 'rollout', description: 'A traffic share is outside 0..1, or the shares of an allocation do not add up to 1.' },
+  ROLLOUT_PINNED: { area: 'rollout', description: 'The artifact is pinned: no experiment may change which version serves it. Unpin it first.' },
+  ROLLOUT_NOT_FOUND: { area: 'rollout', description: 'No experiment has that id.' },
+  ROLLOUT_CONFLICT: { area: 'rollout', description: 'The experiment is not in a state that allows this step (already ended), or another experiment already runs on the artifact.' },
+  ROLLOUT_CLOSED: { area: 'rollout', description: 'The rollout store was used after close().' },
+  ROLLOUT_UNFIT_VERSION: { area: 'rollout', description: "A version may not serve live calls: it is rejected, it waits for a person's approval, or (a canary's candidate) it is not the active version the gate promoted." },
+
+  JOB_QUEUE_UNKNOWN: { area: 'jobs', description: 'A job was sent to, or a worker asked for, a queue no handler is registered for.' },
+  JOB_QUEUE_CLOSED: { area: 'jobs', description: 'The job queue was used after close().' },
+  JOB_FAILED: { area: 'jobs', description: "A job's handler failed; the job is retried, and parked with this error after its last attempt." },
 } as const satisfies Record<string, { area: ErrorArea; description: string }>;
 
 /** Every stable error code. */
@@ -184,4 +206,8 @@ export class EvaluatorError extends ToolwrightError<CodeOf<'evaluator'>> {
 /** The agent loop stopped. */
 export class AgentError extends ToolwrightError<CodeOf<'agent'>> {
   static override readonly area = 'agent';
+}
+/** An experiment, a canary or a bandit was given something it cannot run (an unknown arm, a share outside 0..1, a pinned artifact). */
+export class RolloutError extends ToolwrightError<CodeOf<'rollout'>> {
+  static override readonly area = 'rollout';
 }

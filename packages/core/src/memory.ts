@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { artifactNameSchema, authorSchema, toolNameSchema } from './artifact.js';
+import { AUDIT_ACTION_NAMES, type AuditAction } from './audit-actions.js';
 import { jsonObjectSchema } from './json.js';
 
 const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a hash is 64 lowercase hex digits (see contentHash)');
@@ -99,6 +100,56 @@ export interface ToolSummary {
   readonly lastAt: number | undefined;
 }
 
+/** The most buckets one {@link Memory.series} call may ask for. */
+export const MAX_SERIES_BUCKETS = 1000;
+
+/**
+ * Options of {@link Memory.series}: the range `[since, until)` in epoch ms, cut into buckets
+ * of `bucketMs` starting at `since` (the last one may reach past `until`; calls at or after
+ * `until` are not counted), at most {@link MAX_SERIES_BUCKETS} of them; optionally one version.
+ */
+export interface SeriesOptions {
+  readonly since: number;
+  readonly until: number;
+  readonly bucketMs: number;
+  readonly version?: number;
+}
+
+/**
+ * One bucket of one version in a {@link ToolSeriesSummary}: the same figures a
+ * {@link ToolSummary} over `{ since: start, until: start + bucketMs, version }` has, without
+ * its error lists. Latencies in ms; p50 and p95 are exact nearest-rank percentiles of the bucket.
+ */
+export interface SeriesBucket {
+  /** Start of the bucket, epoch ms: `since + index * bucketMs`. */
+  readonly start: number;
+  readonly index: number;
+  readonly version: number;
+  /** Always at least 1: buckets without calls are not listed. */
+  readonly count: number;
+  readonly successCount: number;
+  /** successCount / count, in 0..1. */
+  readonly successRate: number;
+  readonly latency: ToolSummary['latency'];
+  /** Epoch ms of the bucket's first and last call. */
+  readonly firstAt: number;
+  readonly lastAt: number;
+}
+
+/** Time-bucketed figures of a tool, per version: see {@link Memory.series}. */
+export interface ToolSeriesSummary {
+  readonly tool: string;
+  /** The version asked for, or `undefined` for every version. */
+  readonly version: number | undefined;
+  readonly since: number;
+  readonly until: number;
+  readonly bucketMs: number;
+  /** How many buckets the range has: ⌈(until − since) / bucketMs⌉. */
+  readonly bucketCount: number;
+  /** The buckets that had calls, ordered by start, then version. Empty buckets are left out. */
+  readonly buckets: readonly SeriesBucket[];
+}
+
 /** A lesson learned (reflection memory). */
 export const lessonInputSchema = z
   .object({
@@ -133,8 +184,8 @@ export const auditEntryInputSchema = z
   .object({
     /** Who or what acted. */
     actor: authorSchema.or(z.object({ kind: z.literal('system'), id: z.string().min(1) }).strict()),
-    /** What happened, e.g. `promote`, `rollback`, `policy.deny`, `approval.approve`. */
-    action: z.string().min(1).max(100),
+    /** What happened: one of {@link AUDIT_ACTIONS}, e.g. `create-tool.applied`, `rollback.denied`, `policy.kill-switch.engage`. */
+    action: z.enum(AUDIT_ACTION_NAMES as [AuditAction, ...AuditAction[]]),
     artifact: artifactNameSchema.optional(),
     fromVersion: z.number().int().min(1).optional(),
     toVersion: z.number().int().min(1).optional(),
@@ -146,7 +197,9 @@ export const auditEntryInputSchema = z
 /** See {@link auditEntryInputSchema}. */
 export type AuditEntryInput = z.input<typeof auditEntryInputSchema>;
 /** A stored audit entry. */
-export interface AuditEntry extends z.output<typeof auditEntryInputSchema> {
+export interface AuditEntry extends Omit<z.output<typeof auditEntryInputSchema>, 'action'> {
+  /** An action of {@link AUDIT_ACTIONS}; entries written by older versions may carry others. */
+  readonly action: string;
   readonly id: string;
   readonly at: number;
 }
@@ -168,6 +221,12 @@ export interface Memory {
   /** Writes everything buffered. */
   flush(): Promise<void>;
   summary(tool: string, options: SummaryOptions): Promise<ToolSummary>;
+  /**
+   * Optional: a tool's figures per time bucket and version, in one query (what a
+   * `summary({ since, until, version })` per bucket would give, minus the error lists).
+   * Callers fall back to `summary` per bucket when a memory does not have it.
+   */
+  series?(tool: string, options: SeriesOptions): Promise<ToolSeriesSummary>;
   addLesson(lesson: LessonInput): Promise<Lesson>;
   /**
    * Appends a new lesson that supersedes lesson `id` (which stays stored, marked superseded);

@@ -2,12 +2,26 @@ import type { ToolExample } from './artifact.js';
 import type { JsonSchema, JsonValue } from './json.js';
 import type { RepairContext } from './repair.js';
 
-/** Tokens one model call consumed. */
+/**
+ * Tokens one model call consumed (or several, summed with {@link addUsage}).
+ *
+ * A provider that answered without a usage report sets `unknown: true` and counts 0 for that
+ * call: the counts are then a lower bound, not the truth. A sum is unknown as soon as one of
+ * its parts is. The flag is absent (never `false`) when every count was reported.
+ *
+ * @example
+ * ```ts
+ * const { usage } = await model.generate({ messages });
+ * console.log(usage.unknown ? `at least ${usage.inputTokens} prompt tokens` : `${usage.inputTokens} prompt tokens`);
+ * ```
+ */
 export interface TokenUsage {
   /** Prompt tokens. */
   readonly inputTokens: number;
   /** Completion tokens. */
   readonly outputTokens: number;
+  /** The provider did not report the usage of (at least one of) the calls: the counts are a lower bound. */
+  readonly unknown?: true;
 }
 
 /** A call the model asks for: which tool, with what argument. */
@@ -101,6 +115,11 @@ export interface TaskContext {
   readonly input?: JsonValue;
   /** Input → expected output pairs the answer (or a tool written for it) must reproduce. */
   readonly examples?: readonly ToolExample[];
+  /**
+   * How closely numbers must match the examples' outputs (absolute, relative), when the task
+   * sets it; a model that checks its own tools against the examples uses it (core's `numbersMatch`).
+   */
+  readonly tolerance?: { readonly absolute?: number; readonly relative?: number };
 }
 
 /** Why the model stopped. */
@@ -113,7 +132,7 @@ export interface GenerateResult {
   /** The tool calls the model asks for, in order. */
   readonly toolCalls: readonly ToolCall[];
   readonly finishReason: FinishReason;
-  /** Tokens used by this call. Every provider reports it (0 when it truly used none). */
+  /** Tokens used by this call; `unknown: true` (and 0 counted) when the server sent no usage. */
   readonly usage: TokenUsage;
   /** With `responseSchema`: the answer parsed from `text`. */
   readonly object?: JsonValue;
@@ -143,10 +162,14 @@ export interface LanguageModel {
   generate(request: GenerateRequest): Promise<GenerateResult>;
 }
 
-/** Adds two usages. */
+/** Adds two usages; the sum is `unknown` when either part is. */
 export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  const sum = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  return a.unknown === true || b.unknown === true ? { ...sum, unknown: true } : sum;
 }
+
+/** The usage of a call whose server reported none: 0 counted, marked unknown. */
+export const UNKNOWN_USAGE: TokenUsage = Object.freeze({ inputTokens: 0, outputTokens: 0, unknown: true });
 
 /** No tokens. */
 export const ZERO_USAGE: TokenUsage = Object.freeze({ inputTokens: 0, outputTokens: 0 });

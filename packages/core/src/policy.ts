@@ -1,4 +1,4 @@
-import type { ArtifactVersion, Capability, ToolManifest } from './artifact.js';
+import type { ArtifactVersion, Author, Capability, ToolManifest } from './artifact.js';
 import type { Diagnosis } from './evaluator.js';
 import type { Verdict } from './regression.js';
 
@@ -32,7 +32,58 @@ export type Change =
       readonly name: string;
       readonly fromVersion: number;
       readonly toVersion: number;
+    }
+  | {
+      /**
+       * A live experiment (a canary) gives its candidate a larger share of the calls: `fromShare`
+       * → `toShare` (0..1) of `name`'s calls go to `version`, the rest to `baselineVersion`. What
+       * is active in the registry does not change; the rollout (`@toolwright/rollout`) serves the
+       * new split once the gate applies it. The same experiment and step is the same change.
+       */
+      readonly kind: 'widen-rollout';
+      readonly origin: ChangeOrigin;
+      readonly name: string;
+      /** The experiment's id, as the rollout stores it. */
+      readonly experimentId: string;
+      /** The version that gains calls (the canary's candidate). */
+      readonly version: number;
+      /** The version that serves the rest (the canary's baseline). */
+      readonly baselineVersion: number;
+      /** The candidate's share before, 0..1. */
+      readonly fromShare: number;
+      /** The candidate's share after, 0..1, larger than `fromShare`. */
+      readonly toShare: number;
+    }
+  | {
+      /**
+       * Makes a registered candidate version the active one, e.g. the winner of an A/B test
+       * (`experimentId`), which served live calls and was measured against `fromVersion`.
+       */
+      readonly kind: 'promote-version';
+      readonly origin: ChangeOrigin;
+      readonly name: string;
+      /** The version active now (the A/B test's control). */
+      readonly fromVersion: number;
+      /** The registered candidate that becomes active. */
+      readonly toVersion: number;
+      /** The experiment whose evidence motivates the promotion, when there is one. */
+      readonly experimentId?: string;
+    }
+  | {
+      /** Installing a bundle's versions (as candidates); each activation it asks for is a change of its own. */
+      readonly kind: 'import-bundle';
+      readonly origin: ChangeOrigin;
+      /** The bundle's `bundleHash`: what was checked and what is imported. */
+      readonly bundleHash: string;
+      /** The artifacts it carries. */
+      readonly names: readonly string[];
     };
+
+/**
+ * The name prefix of learned rules: they are prompt sections named `learned.<something>`, so
+ * what is in force (the registry's active sections) tells them from other sections.
+ */
+export const LEARNED_RULE_PREFIX = 'learned.';
 
 /** The kinds of {@link Change}. */
 export type ChangeKind = Change['kind'];
@@ -46,6 +97,16 @@ export interface PolicyContext {
   readonly diagnosis?: Diagnosis;
   /** The regression verdict, for tool changes that were tested. */
   readonly verdict?: Verdict;
+  /** The registered candidate version the change would make active (tool and prompt changes); an approval refers to it. */
+  readonly candidate?: ArtifactVersion;
+  /**
+   * What is in force now, read from the registry (the single truth) by the gate: the policy caps
+   * and retires by this, not by its own records, when it is given.
+   */
+  readonly inForce?: {
+    /** The active learned rules, oldest first. */
+    readonly learnedRules: readonly { readonly name: string; readonly author: Author; readonly since: number }[];
+  };
 }
 
 /** One rule that fired. */
@@ -77,4 +138,15 @@ export interface Decision {
  */
 export interface Policy {
   review(change: Change, context?: PolicyContext): Promise<Decision>;
+  /**
+   * The policy's kill switch, when it keeps one: read without reviewing anything (a review is
+   * a record). Engaged, no self-modification happens, and live experiments (canaries, A/B
+   * tests) freeze at their baseline.
+   */
+  readonly killSwitch?: KillSwitchView;
+}
+
+/** What anyone may read of a policy's kill switch. */
+export interface KillSwitchView {
+  state(): Promise<{ readonly engaged: boolean }>;
 }

@@ -1,7 +1,6 @@
 import type { ArtifactKind, ArtifactVersion, Author, ToolManifest, VersionStatus } from './artifact.js';
-import type { JsonValue } from './json.js';
 
-/** A new version to register. Registering content identical to an existing version returns that version. */
+/** A new version to register (by the gate). Registering content identical to an existing version returns that version. */
 export interface RegisterInput {
   readonly kind: ArtifactKind;
   readonly name: string;
@@ -17,7 +16,7 @@ export interface RegisterInput {
 
 /** Something changed in the registry (in this process, or in another one sharing the database). */
 export interface RegistryChangeEvent {
-  readonly type: 'registered' | 'promoted' | 'rejected' | 'rolled-back' | 'pinned' | 'unpinned';
+  readonly type: 'registered' | 'promoted' | 'rejected' | 'retired' | 'rolled-back' | 'pinned' | 'unpinned';
   readonly name: string;
   readonly version: number;
   /** The previously active version, for `promoted` and `rolled-back`. */
@@ -38,28 +37,19 @@ export interface Bundle {
 }
 
 /**
- * What exists: artifacts, their versions and statuses. Exactly one version of an artifact
- * is active at a time; promotion is atomic, also across processes.
+ * What exists, read-only: artifacts, their versions and statuses. Exactly one version of an
+ * artifact is active at a time. Everyone reads the registry; only the {@link ChangeGate}
+ * writes it (the writer is not part of the spec, so no other part can change what is in force).
  *
  * @example
  * ```ts
- * const v = await registry.register({ kind: 'tool', name: 'total_fares', source, spec,
- *   author: { kind: 'model', id: 'gpt-4o-mini' }, reason: 'new capability', parent: null });
- * await registry.promote('total_fares', v.version);
  * const active = await registry.active('total_fares');
+ * const history = await registry.history('total_fares');
+ * console.log(await registry.diff('total_fares', 1, 2));
  * const unsubscribe = registry.on('change', (event) => console.log(event.type, event.name));
  * ```
  */
-export interface Registry {
-  register(input: RegisterInput): Promise<ArtifactVersion>;
-  /** Makes `version` the active one and retires the previous. Refused for a pinned artifact. */
-  promote(name: string, version: number, options?: { readonly reason?: string }): Promise<ArtifactVersion>;
-  /** Marks a candidate rejected. */
-  reject(name: string, version: number, reason: string): Promise<ArtifactVersion>;
-  /** Re-activates an earlier version. Refused for a pinned artifact. */
-  rollback(name: string, toVersion: number, options?: { readonly reason?: string }): Promise<ArtifactVersion>;
-  pin(name: string): Promise<void>;
-  unpin(name: string): Promise<void>;
+export interface RegistryReader {
   get(name: string, version: number): Promise<ArtifactVersion | undefined>;
   active(name: string): Promise<ArtifactVersion | undefined>;
   /** The versions matching the filter; by default the active version of every artifact. */
@@ -69,8 +59,6 @@ export interface Registry {
   /** A unified diff of two versions' sources. */
   diff(name: string, from: number, to: number): Promise<string>;
   exportBundle(): Promise<Bundle>;
-  /** Validates everything first; a corrupted or tampered bundle writes nothing. */
-  importBundle(bundle: JsonValue | Bundle): Promise<{ readonly imported: number; readonly skipped: number }>;
   /** Subscribes to changes; returns the function that unsubscribes. */
   on(event: 'change', listener: (event: RegistryChangeEvent) => void): () => void;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
-import type { ArtifactVersion, Author, ToolManifest } from './artifact.js';
+import type { ArtifactVersion } from './artifact.js';
+import type { Candidate } from './candidate.js';
 import type { Diagnosis } from './evaluator.js';
 import type { JsonValue } from './json.js';
-import type { TokenUsage } from './model.js';
 import type { RegressionCase } from './regression.js';
 
 /** What motivated a rewrite: the evidence a rewriter may see. Held-out cases are never here. */
@@ -11,20 +11,6 @@ export interface RewriteEvidence {
   readonly failingInputs: readonly JsonValue[];
   /** The visible regression cases. */
   readonly cases: readonly RegressionCase[];
-}
-
-/** A proposed new version of a tool, with the evidence that motivated it. */
-export interface Candidate {
-  readonly name: string;
-  /** The version it rewrites. */
-  readonly parent: number;
-  readonly source: string;
-  readonly spec: ToolManifest;
-  readonly author: Author;
-  readonly reason: string;
-  readonly diagnosis: Diagnosis;
-  /** Model tokens spent producing it (zero for transforms). */
-  readonly tokens: TokenUsage;
 }
 
 /** What `propose` needs. */
@@ -49,3 +35,5 @@ export interface RewriteRequest {
 export interface Rewriter {
   propose(request: RewriteRequest): Promise<Candidate[]>;
 }
+
+export type { Candidate } from './candidate.js';

@@ -42,6 +42,12 @@ export interface CompileRequest {
   readonly language?: ToolLanguage;
   /** What the tool requests; each must be granted by the sandbox or `compile` throws. */
   readonly capabilities?: readonly Capability[];
+  /**
+   * `warm` (default): module state lives as long as the handle's isolate stays loaded, as a
+   * served tool's does. `per-run`: every run starts in a fresh isolate — for proving a
+   * candidate, so no state carries from one case to the next or into production.
+   */
+  readonly isolation?: 'warm' | 'per-run';
 }
 
 /** A compiled tool: an opaque handle, valid for the sandbox that made it. */

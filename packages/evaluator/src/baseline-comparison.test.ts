@@ -117,7 +117,7 @@ describe('comparison with the baseline window: latency', () => {
     // +5 ms is highly significant over 1,000 calls (p = 1.3e-8) but not worth a rewrite.
     const slightly = buildSummary({ count: 1_000, meanMs: 105, spreadMs: 20 });
     expect(evaluator.evaluate(slightly, { baseline: base }).needsRewrite).toBe(false);
-    // Twice as slow, but only +10 ms: under the 100 ms minimum.
+    // Twice as slow, +10 ms: under the 100 ms minimum, and under the relative guard's 2.5 ×.
     const fastTool = buildSummary({ count: 1_000, meanMs: 10, spreadMs: 1 });
     const twiceAsSlow = buildSummary({ count: 1_000, meanMs: 20, spreadMs: 1 });
     expect(evaluator.evaluate(twiceAsSlow, { baseline: fastTool }).needsRewrite).toBe(false);
@@ -149,5 +149,89 @@ describe('comparison with the baseline window: latency', () => {
     const base = buildSummary({ count: 100, successCount: 99, meanMs: 200, spreadMs: 50, p95Ms: 300 });
     const metrics = evaluator.evaluate(worse, { baseline: base }).reasons.map((reason) => `${reason.kind}:${reason.metric}`);
     expect(metrics).toEqual(['regression-vs-baseline:success-rate', 'regression-vs-baseline:latency-mean', 'failure-rate:failure-rate']);
+  });
+});
+
+/** A window of measured calls, summarised the way memory does (population spread, nearest-rank percentiles). */
+function windowOf(durations: readonly number[]): ReturnType<typeof buildSummary> {
+  const sorted = [...durations].sort((a, b) => a - b);
+  const mean = durations.reduce((sum, value) => sum + value, 0) / durations.length;
+  const spread = Math.sqrt(durations.reduce((sum, value) => sum + (value - mean) ** 2, 0) / durations.length);
+  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return buildSummary({ count: durations.length, meanMs: mean, spreadMs: spread, p50Ms: rank(0.5), p95Ms: Math.max(rank(0.95), rank(0.5), mean), maxMs: Math.max(sorted.at(-1) ?? 0, mean) });
+}
+
+/** A seeded PRNG (mulberry32), so the simulated calls are the same on every run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** A call's latency with jitter: `meanMs` × a log-normal factor (σ 0.3), and now and then a GC pause. */
+function jittered(next: () => number, meanMs: number): number {
+  const normal = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  const pause = next() < 0.03 ? 20 * next() : 0;
+  return meanMs * Math.exp(0.3 * normal - 0.045) + pause;
+}
+
+describe('comparison with the baseline window: relative slowdowns of fast tools', () => {
+  /** What the improvement cycle does: the last `lastN` calls against every call before them. */
+  function firstDiagnosedAt(durations: readonly number[], lastN: number, from: number): number | undefined {
+    for (let calls = from; calls <= durations.length; calls++) {
+      const seen = durations.slice(0, calls);
+      const current = windowOf(seen.slice(-lastN));
+      const baseline = windowOf(seen.slice(0, -lastN));
+      if (baseline.count < 30) continue;
+      const diagnosis = evaluator.evaluate(current, { baseline });
+      if (diagnosis.reasons.some((reason) => reason.kind === 'regression-vs-baseline')) return calls;
+    }
+    return undefined;
+  }
+
+  it('diagnoses a 5 × slowdown of a 15 ms tool within 50 calls, with the ratio in the reason', () => {
+    const next = random(15);
+    const before = Array.from({ length: 100 }, () => jittered(next, 15));
+    const after = Array.from({ length: 50 }, () => jittered(next, 75));
+    const at = firstDiagnosedAt([...before, ...after], 50, 101);
+    expect(at).toBeDefined();
+    expect((at ?? Number.POSITIVE_INFINITY) - 100).toBeLessThanOrEqual(50);
+    const reason = evaluator.evaluate(windowOf(after), { baseline: windowOf(before) }).reasons[0];
+    expect(reason).toMatchObject({ kind: 'regression-vs-baseline', metric: 'latency-mean', details: expect.objectContaining({ guardRatio: 2.5, guardIncreaseMs: 10 }) });
+    expect(reason?.message).toMatch(/× the baseline/);
+  });
+
+  it('diagnoses the 16 → 52 ms slowdown the absolute guard missed', () => {
+    const next = random(16);
+    const before = windowOf(Array.from({ length: 100 }, () => jittered(next, 16)));
+    const after = windowOf(Array.from({ length: 100 }, () => jittered(next, 52)));
+    expect(createEvaluator({ baseline: { relativeLatency: { minRatio: 1_000 } } }).evaluate(after, { baseline: before }).needsRewrite).toBe(false);
+    expect(evaluator.evaluate(after, { baseline: before })).toMatchObject({ needsRewrite: true, status: 'degraded' });
+  });
+
+  it('diagnoses nothing over 200 calls of pure jitter, evaluated after every call, for many seeds', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const next = random(seed);
+      const durations = Array.from({ length: 200 }, () => jittered(next, 15));
+      expect(firstDiagnosedAt(durations, 50, 80), `seed ${seed}`).toBeUndefined();
+    }
+  });
+
+  it('keeps the relative guard to real rises: 2 × and +10 ms is below it, and it is configurable', () => {
+    const fast = buildSummary({ count: 200, meanMs: 10, spreadMs: 1 });
+    const twice = buildSummary({ count: 200, meanMs: 20, spreadMs: 1 });
+    expect(evaluator.evaluate(twice, { baseline: fast }).needsRewrite).toBe(false);
+    const strict = createEvaluator({ baseline: { relativeLatency: { minRatio: 1.8, minIncreaseMs: 5 } } });
+    expect(strict.evaluate(twice, { baseline: fast }).reasons[0]).toMatchObject({ metric: 'latency-mean', details: expect.objectContaining({ guardRatio: 1.8, guardIncreaseMs: 5, ratio: 2 }) });
+    // A sub-millisecond tool that doubles is below the relative guard's 10 ms.
+    const tiny = buildSummary({ count: 200, meanMs: 0.4, spreadMs: 0.1 });
+    const tinyTripled = buildSummary({ count: 200, meanMs: 1.2, spreadMs: 0.1 });
+    expect(evaluator.evaluate(tinyTripled, { baseline: tiny }).needsRewrite).toBe(false);
+    expect(() => createEvaluator({ baseline: { relativeLatency: { minRatio: 0.5 } } })).toThrow(/minRatio/);
   });
 });

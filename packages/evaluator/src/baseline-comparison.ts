@@ -53,16 +53,30 @@ function sampleStandardDeviation(summary: ToolSummary): number {
 }
 
 /**
- * A rise in mean latency: reported when it reaches both `minLatencyIncreaseRatio` and
- * `minLatencyIncreaseMs` and a one-sided Welch's t-test on the windows' means, spreads and
- * counts rejects "same mean" at the configured significance. Percentiles cannot be tested
- * from a summary (that needs the calls themselves); p95 is reported beside the test, untested.
+ * Which effect-size guard a latency rise passes: `absolute` (at least `minLatencyIncreaseRatio`
+ * × and `minLatencyIncreaseMs`, for slow tools) or `relative` (at least
+ * `relativeLatency.minRatio` × and `relativeLatency.minIncreaseMs`, for fast tools whose
+ * slowdowns are a few milliseconds); `undefined` when neither.
+ */
+function latencyEffect(increaseMs: number, ratio: number, config: BaselineConfig): 'absolute' | 'relative' | undefined {
+  if (increaseMs >= config.minLatencyIncreaseMs && ratio >= config.minLatencyIncreaseRatio) return 'absolute';
+  if (increaseMs >= config.relativeLatency.minIncreaseMs && ratio >= config.relativeLatency.minRatio) return 'relative';
+  return undefined;
+}
+
+/**
+ * A rise in mean latency: reported when it passes an effect-size guard (see `latencyEffect`:
+ * absolute for slow tools, relative to the version's own baseline for fast ones) and a
+ * one-sided Welch's t-test on the windows' means, spreads and counts rejects "same mean" at the
+ * configured significance. Percentiles cannot be tested from a summary (that needs the calls
+ * themselves); p95 is reported beside the test, untested.
  */
 function latencyRegression(current: ToolSummary, baseline: ToolSummary, config: BaselineConfig): DiagnosisReason | undefined {
   const increaseMs = current.latency.mean - baseline.latency.mean;
-  if (!(increaseMs > 0) || increaseMs < config.minLatencyIncreaseMs) return undefined;
+  if (!(increaseMs > 0)) return undefined;
   const ratio = baseline.latency.mean === 0 ? Number.POSITIVE_INFINITY : current.latency.mean / baseline.latency.mean;
-  if (ratio < config.minLatencyIncreaseRatio) return undefined;
+  const effect = latencyEffect(increaseMs, ratio, config);
+  if (effect === undefined) return undefined;
   const test = welchTTestGreater(
     { count: current.count, mean: current.latency.mean, standardDeviation: sampleStandardDeviation(current) },
     { count: baseline.count, mean: baseline.latency.mean, standardDeviation: sampleStandardDeviation(baseline) },
@@ -72,7 +86,8 @@ function latencyRegression(current: ToolSummary, baseline: ToolSummary, config: 
     kind: 'regression-vs-baseline',
     metric: 'latency-mean',
     message:
-      `mean latency ${formatMs(current.latency.mean)} rose from ${formatMs(baseline.latency.mean)} ` +
+      `mean latency ${formatMs(current.latency.mean)} rose from ${formatMs(baseline.latency.mean)}` +
+      `${Number.isFinite(ratio) ? `, ${ratio.toFixed(1)} × the baseline` : ''} ` +
       `(p95 ${formatMs(current.latency.p95)} against ${formatMs(baseline.latency.p95)}, untested; ` +
       `one-sided Welch's t-test over ${current.count} and ${baseline.count} calls p = ${formatPValue(test.pValue)} < ${config.significance})`,
     observed: current.latency.mean,
@@ -86,6 +101,9 @@ function latencyRegression(current: ToolSummary, baseline: ToolSummary, config: 
       p95Ms: current.latency.p95,
       baselineP95Ms: baseline.latency.p95,
       increaseMs,
+      // The effect-size guard the rise passed: the absolute one, or the relative one for fast tools.
+      guardRatio: effect === 'absolute' ? config.minLatencyIncreaseRatio : config.relativeLatency.minRatio,
+      guardIncreaseMs: effect === 'absolute' ? config.minLatencyIncreaseMs : config.relativeLatency.minIncreaseMs,
       // JSON has no Infinity: a ratio over a zero baseline mean, or t with no spread on either side, is left out.
       ...(Number.isFinite(ratio) ? { ratio } : {}),
       ...(Number.isFinite(test.t) ? { t: test.t } : {}),

@@ -13,7 +13,7 @@ describe('evaluator configuration', () => {
       minInvocations: 3,
       reasons: { failureRateAbove: 0.1, spreadRatioAbove: 1.5 },
       wrongOutput: { codes: ['WRONG_OUTPUT'], rewriteAboveRate: 0 },
-      baseline: { significance: 0.01, minInvocations: 30, minSuccessRateDrop: 0.05, minLatencyIncreaseRatio: 1.5, minLatencyIncreaseMs: 100 },
+      baseline: { significance: 0.01, minInvocations: 30, minSuccessRateDrop: 0.05, minLatencyIncreaseRatio: 1.5, minLatencyIncreaseMs: 100, relativeLatency: { minRatio: 2.5, minIncreaseMs: 10 } },
     });
     expect(createEvaluator().config).toEqual(DEFAULT_EVALUATOR_CONFIG);
     expect(Object.isFrozen(DEFAULT_EVALUATOR_CONFIG.baseline)).toBe(true);

@@ -91,10 +91,26 @@ export const evaluatorConfigSchema = z
         minInvocations: z.number().int().min(2).max(1_000_000).default(30),
         /** The smallest fall in success rate (absolute, e.g. 0.05 = 5 points) worth a rewrite. */
         minSuccessRateDrop: rate.default(0.05),
-        /** The smallest rise in mean latency worth a rewrite, as a ratio of the baseline mean... */
+        /**
+         * The smallest rise in mean latency worth a rewrite in absolute terms: as a ratio of the
+         * baseline mean...
+         */
         minLatencyIncreaseRatio: z.number().min(1).max(1_000).default(1.5),
         /** ...and in milliseconds; both must be reached. */
         minLatencyIncreaseMs: milliseconds.default(100),
+        /**
+         * The smallest rise in mean latency worth a rewrite relative to the version's own
+         * baseline, for fast tools whose slowdowns stay under `minLatencyIncreaseMs`: a rise to at
+         * least `minRatio` × the baseline mean, of at least `minIncreaseMs`, is tested too. A
+         * `minRatio` of 1000 turns it off.
+         */
+        relativeLatency: z
+          .object({
+            minRatio: z.number().min(1).max(1_000).default(2.5),
+            minIncreaseMs: milliseconds.default(10),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

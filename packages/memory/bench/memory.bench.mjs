@@ -58,7 +58,7 @@ const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits
 
 async function benchRecord(db) {
   // Long interval and a huge batch: only the explicit flush between rounds writes.
-  const memory = await createMemory({ db, batchSize: 10_000, flushIntervalMs: 3_600_000, maxBufferedInvocations: 10_000_000 });
+  const memory = await createMemory({ database: db, batchSize: 10_000, flushIntervalMs: 3_600_000, maxBufferedInvocations: 10_000_000 });
   const invocations = Array.from({ length: 1000 }, (_, i) => makeInvocation(i, 10));
   const samples = [];
   for (let round = 0; round < 300; round++) {
@@ -77,7 +77,7 @@ async function benchThroughput(db, count, naiveCount) {
   const batched = {};
   // Batched, with the default batch size and with a large one: record everything, then flush.
   for (const batchSize of [1000, 10_000]) {
-    const memory = await createMemory({ db, batchSize, maxBufferedInvocations: 10_000_000 });
+    const memory = await createMemory({ database: db, batchSize, maxBufferedInvocations: 10_000_000 });
     const start = performance.now();
     for (const invocation of invocations) memory.record(invocation);
     await memory.flush();
@@ -105,7 +105,7 @@ async function benchThroughput(db, count, naiveCount) {
 }
 
 async function benchSummary(db) {
-  const memory = await createMemory({ db, maxBufferedInvocations: 10_000_000 });
+  const memory = await createMemory({ database: db, maxBufferedInvocations: 10_000_000 });
   let start = performance.now();
   const chunk = 100_000;
   for (let offset = 0; offset < TOTAL; offset += chunk) {

@@ -17,6 +17,9 @@ const auditQuerySchema = z
   })
   .strict();
 
+/** An audit entry that passed core's schema, ready to insert. */
+export type CheckedAuditEntry = z.output<typeof auditEntryInputSchema>;
+
 /**
  * The append-only audit log. There is no method to change or delete an entry, and the
  * table refuses UPDATE and DELETE by trigger (migration 0002), so raw SQL cannot either.
@@ -30,10 +33,18 @@ export class AuditLog {
     this.#now = now;
   }
 
-  async append(input: AuditEntryInput): Promise<AuditEntry> {
-    const entry = parseOrThrow(auditEntryInputSchema, input, 'audit entry');
+  /** Validates an entry (`INVALID_ARGUMENT`), before any transaction is touched. */
+  check(input: AuditEntryInput): CheckedAuditEntry {
+    return parseOrThrow(auditEntryInputSchema, input, 'audit entry');
+  }
+
+  /**
+   * Inserts a checked entry through `into`: the memory's own handle (one statement, committed
+   * on its own) or a unit's transaction (committed or rolled back with the unit).
+   */
+  async append(entry: CheckedAuditEntry, into: Kysely<MemoryTables> = this.#db): Promise<AuditEntry> {
     const at = this.#now();
-    const row = await this.#db
+    const row = await into
       .insertInto('memory_audit')
       .values({
         at,

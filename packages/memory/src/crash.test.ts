@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '@toolwright/store';
 import { createMemory } from './create-memory.js';
-import { openDatabase } from './database/open-database.js';
 
 const child = fileURLToPath(new URL('./__fixtures__/record-until-killed.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -47,7 +47,7 @@ describe('a process killed with SIGKILL in the middle of batched writes (SQLite)
       const db = await openDatabase(url);
       const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(db.kysely);
       expect(integrity.rows).toEqual([{ integrity_check: 'ok' }]);
-      const memory = await createMemory({ db });
+      const memory = await createMemory({ database: db });
       const rows = await sql<{ n: number; lowest: number; highest: number }>`select count(*) as n, min(model_turn) as lowest, max(model_turn) as highest
         from memory_invocations`.execute(db.kysely);
       const { n, lowest, highest } = rows.rows[0] ?? { n: 0, lowest: -1, highest: -1 };

@@ -11,6 +11,9 @@ function bufferWith(options: Partial<InvocationBufferOptions> & { fail?: () => b
     flushIntervalMs: 3_600_000,
     maxBuffered: 1_000_000,
     onBackgroundError: () => {},
+    isRowError: () => false,
+    onRefused: () => {},
+    onFull: () => {},
     write: async (batches) => {
       if (options.fail?.()) throw new Error('database down');
       writes.push(batches.map((batch) => batch.map((values) => values[0] as number)));

@@ -14,6 +14,16 @@ export interface InvocationBufferOptions {
   readonly write: (batches: readonly (readonly InvocationValues[])[]) => Promise<void>;
   /** Told about a failed background flush (the batch stays buffered and is retried). */
   readonly onBackgroundError: (error: unknown) => void;
+  /**
+   * True when a failed write was refused for what one of its rows holds (a constraint, a value
+   * out of range), not for the state of the database: the rows are then written one part at a
+   * time, and the row refused alone is dropped through `onRefused`.
+   */
+  readonly isRowError: (error: unknown) => boolean;
+  /** Told about a row the database refused on its own; it is dropped, and later rows are written. */
+  readonly onRefused: (values: InvocationValues, error: unknown) => void;
+  /** Told once when the buffer becomes full and starts dropping (again after it drained). */
+  readonly onFull: (dropped: number) => void;
 }
 
 /**
@@ -35,6 +45,8 @@ export class InvocationBuffer {
   /** Rows taken by the write in flight: they come back to the queue if it fails. */
   #inFlight = 0;
   #dropped = 0;
+  #refused = 0;
+  #full = false;
   #stopped = false;
 
   constructor(options: InvocationBufferOptions) {
@@ -47,6 +59,10 @@ export class InvocationBuffer {
     if (this.#rows.length + this.#inFlight >= this.#options.maxBuffered) {
       // The database has been failing for a long time; keep memory bounded.
       this.#dropped += 1;
+      if (!this.#full) {
+        this.#full = true;
+        this.#options.onFull(this.#dropped);
+      }
       return;
     }
     this.#rows.push(values);
@@ -64,6 +80,11 @@ export class InvocationBuffer {
 
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Rows the database refused on their own, dropped so that later rows are written. */
+  get refused(): number {
+    return this.#refused;
   }
 
   /** Writes everything queued before (and while) it runs; rejects if a batch cannot be written. */
@@ -105,6 +126,35 @@ export class InvocationBuffer {
     this.#drain().catch((error: unknown) => this.#options.onBackgroundError(error));
   }
 
+  /**
+   * `rows` failed together for what a row holds: writes them in halves, recursively, until the
+   * rows the database refuses on their own are found; those are dropped (`onRefused`), the
+   * others written in order. Stops at the first failure that is not about a row (the database
+   * went away): the rows not yet written come back, with that error.
+   */
+  async #isolate(rows: InvocationValues[], error: unknown): Promise<{ rows: InvocationValues[]; error?: unknown }> {
+    if (rows.length === 1) {
+      this.#refused += 1;
+      this.#options.onRefused(rows[0] as InvocationValues, error);
+      return { rows: [] };
+    }
+    const middle = Math.ceil(rows.length / 2);
+    const halves = [rows.slice(0, middle), rows.slice(middle)];
+    for (let index = 0; index < halves.length; index++) {
+      const part = halves[index] as InvocationValues[];
+      let left: { rows: InvocationValues[]; error?: unknown };
+      try {
+        await this.#options.write([part]);
+        this.#written += part.length;
+        continue;
+      } catch (partError) {
+        left = this.#options.isRowError(partError) ? await this.#isolate(part, partError) : { rows: part, error: partError };
+      }
+      if (left.rows.length > 0) return { rows: index === 0 ? left.rows.concat(halves[1] as InvocationValues[]) : left.rows, error: left.error };
+    }
+    return { rows: [] };
+  }
+
   #drain(): Promise<void> {
     if (this.#draining !== undefined) return this.#draining;
     this.#clearTimer();
@@ -120,14 +170,19 @@ export class InvocationBuffer {
         this.#inFlight = taken.length;
         try {
           await this.#options.write(batches);
+          this.#written += taken.length;
         } catch (error) {
-          this.#rows = taken.concat(this.#rows);
-          failed = true;
-          throw error;
+          // One bad row must not hold back every row after it: find it, drop it, write the rest.
+          const unwritten = this.#options.isRowError(error) ? await this.#isolate(taken, error) : { rows: taken, error };
+          if (unwritten.rows.length > 0) {
+            this.#rows = unwritten.rows.concat(this.#rows);
+            failed = true;
+            throw unwritten.error;
+          }
         } finally {
           this.#inFlight = 0;
         }
-        this.#written += taken.length;
+        if (this.#rows.length < this.#options.maxBuffered) this.#full = false;
       }
     })().finally(() => {
       this.#draining = undefined;

@@ -1,8 +1,7 @@
 import type { Invocation } from '@toolwright/core';
-import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
-import type { SchemalessKysely } from './database/database.js';
-import { sqliteConnectionOf } from './database/sqlite-database.js';
+import { type SchemalessKysely, type SqliteConnection, sqliteConnectionOf, type SqliteStatement } from '@toolwright/store';
+import { NUL_REPLACEMENT } from './invocation-check.js';
 
 /** The columns of `memory_invocations` a write fills, in order. */
 const COLUMNS = [
@@ -26,7 +25,22 @@ const PG_TYPES = ['text', 'int4', 'int8', 'float8', 'int4', 'text', 'text', 'tex
 /** One buffered invocation, already flattened into column order. */
 export type InvocationValues = readonly (string | number | null)[];
 
-/** Flattens an invocation into the column order of {@link COLUMNS}. */
+const NUL = '\0';
+const NUL_EVERYWHERE = /\0/g;
+
+/** The string without NUL characters, each replaced by U+FFFD (PostgreSQL text cannot hold NUL; SQLite gets the same). */
+function withoutNul(value: string): string {
+  return value.includes(NUL) ? value.replace(NUL_EVERYWHERE, NUL_REPLACEMENT) : value;
+}
+
+function optionalWithoutNul(value: string | undefined): string | null {
+  return value === undefined ? null : withoutNul(value);
+}
+
+/**
+ * Flattens an invocation into the column order of {@link COLUMNS}, normalised the same way
+ * for both databases: a NUL in the error code, error message or task id becomes U+FFFD.
+ */
 export function toValues(invocation: Invocation): InvocationValues {
   const { outcome, tokens } = invocation;
   return [
@@ -35,11 +49,11 @@ export function toValues(invocation: Invocation): InvocationValues {
     invocation.startedAt,
     invocation.durationMs,
     outcome.ok ? 1 : 0,
-    outcome.ok ? null : outcome.error.code,
-    outcome.ok ? null : outcome.error.message,
+    outcome.ok ? null : withoutNul(outcome.error.code),
+    outcome.ok ? null : withoutNul(outcome.error.message),
     invocation.inputHash,
     invocation.outputHash ?? null,
-    invocation.taskId ?? null,
+    optionalWithoutNul(invocation.taskId),
     invocation.modelTurn ?? null,
     tokens?.inputTokens ?? null,
     tokens?.outputTokens ?? null,
@@ -169,13 +183,13 @@ export function createInvocationWriter(database: { readonly dialect: 'sqlite' | 
 }
 
 interface SqliteStatements {
-  readonly begin: BetterSqlite3.Statement;
-  readonly insert: BetterSqlite3.Statement;
-  readonly commit: BetterSqlite3.Statement;
-  readonly rollback: BetterSqlite3.Statement;
+  readonly begin: SqliteStatement;
+  readonly insert: SqliteStatement;
+  readonly commit: SqliteStatement;
+  readonly rollback: SqliteStatement;
 }
 
-function prepareSqliteStatements(raw: BetterSqlite3.Database): SqliteStatements {
+function prepareSqliteStatements(raw: SqliteConnection): SqliteStatements {
   return {
     begin: raw.prepare('begin'),
     insert: raw.prepare(`insert into memory_invocations (${COLUMNS.join(',')}) values (${COLUMNS.map(() => '?').join(',')})`),

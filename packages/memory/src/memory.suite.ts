@@ -1,7 +1,10 @@
 import { type Invocation, StorageError, ToolwrightError } from '@toolwright/core';
+import { runInUnit } from '@toolwright/store';
+import { caught, terminateWhileBlocked } from '@toolwright/store/testing';
 import { sql } from 'kysely';
 import { describe, expect, it as base, vi } from 'vitest';
 import { createMemory, type CreateMemoryOptions, type MemoryStore } from './create-memory.js';
+import { MAX_DURATION_MS, MAX_INVOCATION_INTEGER } from './invocation-check.js';
 import type { Backend, TestDatabase } from './test-support/backends.js';
 import { failure, invocation } from './test-support/invocations.js';
 
@@ -65,7 +68,7 @@ function suiteTest(backend: Backend) {
         memories,
         async open(options = {}) {
           // Long defaults so that only the test decides when a flush happens.
-          const memory = await createMemory({ db: database.db, batchSize: 10_000, flushIntervalMs: 3_600_000, ...options });
+          const memory = await createMemory({ database: database.db, batchSize: 10_000, flushIntervalMs: 3_600_000, ...options });
           memories.push(memory);
           return memory;
         },
@@ -82,15 +85,28 @@ export function describeMemorySuite(backend: Backend): void {
   const it = suiteTest(backend);
   // Every test gets its own database (a fresh SQLite file or PostgreSQL schema), so they run concurrently.
   describe.concurrent(`memory on ${backend.name}`, () => {
+    describe('options', () => {
+      it('takes the handle as `database`, and names the rename when given the old `db` option', async ({ t }) => {
+        const renamed = await caught(createMemory({ db: t.database.db } as never));
+        expect(renamed.code).toBe('INVALID_ARGUMENT');
+        expect(renamed.message).toContain('`database`');
+        expect(await rejectionCode(createMemory({ database: { dialect: 'mysql' } } as never))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(createMemory({ database: t.database.db, colour: 'blue' } as never))).toBe('INVALID_ARGUMENT');
+        // Migrated when it resolves: the tables are there.
+        await t.open();
+        expect(await rowCount(t.database, 'memory_audit')).toBe(0);
+      });
+    });
+
     describe('invocations', () => {
-      it('keeps record() off the t.database until a flush, then writes everything', async ({ t }) => {
+      it('keeps record() off the database until a flush, then writes everything', async ({ t }) => {
         const memory = await t.open();
         for (let i = 0; i < 25; i++) memory.record(invocation({ startedAt: 1_000 + i }));
-        expect(memory.stats()).toEqual({ buffered: 25, written: 0, dropped: 0 });
+        expect(memory.stats()).toEqual({ buffered: 25, written: 0, dropped: 0, refused: 0 });
         expect(await rowCount(t.database, 'memory_invocations')).toBe(0);
         await memory.flush();
         expect(await rowCount(t.database, 'memory_invocations')).toBe(25);
-        expect(memory.stats()).toEqual({ buffered: 0, written: 25, dropped: 0 });
+        expect(memory.stats()).toEqual({ buffered: 0, written: 25, dropped: 0, refused: 0 });
       });
 
       it('stores every field of an invocation', async ({ t }) => {
@@ -143,7 +159,7 @@ export function describeMemorySuite(backend: Backend): void {
         expect(await rowCount(t.database, 'memory_invocations')).toBe(0);
         memory.record(invocation({ startedAt: 9 }));
         await vi.waitFor(async () => expect(await rowCount(t.database, 'memory_invocations')).toBe(10));
-        expect(memory.stats()).toEqual({ buffered: 0, written: 10, dropped: 0 });
+        expect(memory.stats()).toEqual({ buffered: 0, written: 10, dropped: 0, refused: 0 });
       });
 
       it('flushes by itself when the interval passes', async ({ t }) => {
@@ -161,15 +177,15 @@ export function describeMemorySuite(backend: Backend): void {
         expect(await rejectionCode(memory.flush())).toBe('STORAGE_CLOSED');
         expect(await rejectionCode(memory.summary('total_fares', { lastN: 1 }))).toBe('STORAGE_CLOSED');
         expect(await rejectionCode(memory.addLesson({ text: 'x', source: 'person' }))).toBe('STORAGE_CLOSED');
-        expect(await rejectionCode(memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin', reason: '' }))).toBe('STORAGE_CLOSED');
+        expect(await rejectionCode(memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin.applied', reason: '' }))).toBe('STORAGE_CLOSED');
         await memory.close();
       });
 
       it('says STORAGE_CLOSED when its database handle was closed under it', async ({ t }) => {
-        const db = await t.database.open();
-        const memory = await createMemory({ db, batchSize: 10_000, flushIntervalMs: 3_600_000 });
+        const handle = await t.database.open();
+        const memory = await createMemory({ database: handle, batchSize: 10_000, flushIntervalMs: 3_600_000 });
         memory.record(invocation());
-        await db.close();
+        await handle.close();
         expect(await rejectionCode(memory.flush())).toBe('STORAGE_CLOSED');
         expect(await rejectionCode(memory.auditLog())).toBe('STORAGE_CLOSED');
       });
@@ -242,7 +258,7 @@ export function describeMemorySuite(backend: Backend): void {
         };
         setImmediate(tick);
         let appended: Promise<unknown> | undefined;
-        setImmediate(() => (appended = memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin', reason: 'during a flush' })));
+        setImmediate(() => (appended = memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin.applied', reason: 'during a flush' })));
 
         const error = await memory.flush().catch((caught: unknown) => caught);
         ticking = false;
@@ -281,16 +297,120 @@ export function describeMemorySuite(backend: Backend): void {
         expect(await rowCount(t.database, 'memory_invocations')).toBe(5);
       });
 
-      it('drops (and counts) invocations beyond maxBufferedInvocations', async ({ t }) => {
-        const memory = await t.open({ maxBufferedInvocations: 3 });
+      it('drops (and counts) invocations beyond maxBufferedInvocations, and says so once with STORAGE_BUFFER_FULL', async ({ t }) => {
+        const dropped: StorageError[] = [];
+        const memory = await t.open({ maxBufferedInvocations: 3, onInvocationsDropped: (error) => dropped.push(error) });
         for (let i = 0; i < 5; i++) memory.record(invocation({ startedAt: i }));
-        expect(memory.stats()).toEqual({ buffered: 3, written: 0, dropped: 2 });
+        expect(memory.stats()).toEqual({ buffered: 3, written: 0, dropped: 2, refused: 0 });
+        expect(dropped.map((error) => error.code)).toEqual(['STORAGE_BUFFER_FULL']);
+        expect(dropped[0]?.message).toContain('maxBufferedInvocations');
+        // Once it drained, a buffer that fills up again says so again.
+        await memory.flush();
+        for (let i = 0; i < 4; i++) memory.record(invocation({ startedAt: 10 + i }));
+        expect(dropped.map((error) => error.code)).toEqual(['STORAGE_BUFFER_FULL', 'STORAGE_BUFFER_FULL']);
+        expect(memory.stats()).toMatchObject({ dropped: 3 });
       });
 
-      it('adds up the writes of two instances sharing the t.database', async ({ t }) => {
+      it('replaces a NUL in an error code, error message or task id with U+FFFD, alike on both databases', async ({ t }) => {
+        const memory = await t.open();
+        memory.record(failure('bad\0code', { startedAt: 1, taskId: 'task\0one', outcome: { ok: false, error: { code: 'bad\0code', message: 'bad\0byte' } } }));
+        memory.record(invocation({ startedAt: 2 }));
+        await memory.flush();
+        const rows = await t.database.db.kysely.selectFrom('memory_invocations').select(['error_code', 'error_message', 'task_id']).orderBy('id').execute();
+        expect(rows).toEqual([
+          { error_code: 'bad\uFFFDcode', error_message: 'bad\uFFFDbyte', task_id: 'task\uFFFDone' },
+          { error_code: null, error_message: null, task_id: null },
+        ]);
+        const summary = await memory.summary('total_fares', { lastN: 10 });
+        expect(summary.errors).toEqual([{ code: 'bad\uFFFDcode', count: 1 }]);
+        expect(summary.writeError).toBeUndefined();
+      });
+
+      it('refuses integers beyond the 32-bit columns and durations beyond 24 hours at record(), alike on both databases', async ({ t }) => {
+        const memory = await t.open();
+        const beyond = MAX_INVOCATION_INTEGER + 1;
+        const refused: Partial<Invocation>[] = [
+          { version: beyond },
+          { modelTurn: beyond },
+          { tokens: { inputTokens: beyond, outputTokens: 1 } },
+          { tokens: { inputTokens: 1, outputTokens: 2 ** 40 } },
+          { durationMs: 1e308 },
+          { durationMs: MAX_DURATION_MS + 1 },
+        ];
+        for (const overrides of refused) {
+          let message = '';
+          expect(codeOf(() => {
+            try {
+              memory.record(invocation(overrides));
+            } catch (error) {
+              message = (error as Error).message;
+              throw error;
+            }
+          }), JSON.stringify(overrides)).toBe('INVALID_ARGUMENT');
+          expect(message).toMatch(/version|modelTurn|Tokens|durationMs/);
+        }
+        expect(memory.stats().buffered).toBe(0);
+        // The largest values that fit are stored as they are.
+        memory.record(invocation({ version: MAX_INVOCATION_INTEGER, modelTurn: MAX_INVOCATION_INTEGER, durationMs: MAX_DURATION_MS, tokens: { inputTokens: MAX_INVOCATION_INTEGER, outputTokens: 0 } }));
+        await memory.flush();
+        const summary = await memory.summary('total_fares', { lastN: 1, version: MAX_INVOCATION_INTEGER });
+        expect(summary).toMatchObject({ count: 1, latency: { max: MAX_DURATION_MS } });
+      });
+
+      it('drops a row the database refuses on its own, says so, and writes the calls around it', async ({ t }) => {
+        const dropped: StorageError[] = [];
+        const memory = await t.open({ batchSize: 4, onInvocationsDropped: (error) => dropped.push(error) });
+        // A constraint the rows can break: one task id per call.
+        await sql`create unique index one_call_per_task on memory_invocations (task_id)`.execute(t.database.db.kysely);
+        for (let i = 0; i < 10; i++) memory.record(invocation({ startedAt: i, taskId: i === 6 ? 'task-2' : `task-${i}` }));
+        await memory.flush();
+        const written = await t.database.db.kysely.selectFrom('memory_invocations').select('started_at').orderBy('id').execute();
+        expect(written.map((row) => Number(row.started_at))).toEqual([0, 1, 2, 3, 4, 5, 7, 8, 9]);
+        expect(memory.stats()).toMatchObject({ buffered: 0, written: 9, refused: 1 });
+        expect(dropped.map((error) => error.code)).toEqual(['STORAGE_INVOCATION_REFUSED']);
+        expect(dropped[0]?.details).toMatchObject({ tool: 'total_fares', version: 1, startedAt: 6 });
+        // Later calls are written as usual.
+        memory.record(invocation({ startedAt: 10, taskId: 'task-10' }));
+        await memory.flush();
+        expect(await rowCount(t.database, 'memory_invocations')).toBe(10);
+      });
+
+      it('still answers a summary when the flush before it fails, reporting the write error beside it', async ({ t }) => {
+        const memory = await t.open();
+        memory.record(invocation({ startedAt: 1 }));
+        await memory.flush();
+        await createPoisonTrigger(backend.name, t.database.db.kysely);
+        memory.record(invocation({ tool: 'poison', startedAt: 2 }));
+        memory.record(invocation({ startedAt: 3 }));
+        const summary = await memory.summary('total_fares', { lastN: 10 });
+        expect(summary.count).toBe(1);
+        expect(summary.writeError?.code).toBe('STORAGE_FAILED');
+        expect(summary.writeError?.message).toContain('2 recorded calls could not be written');
+        expect(memory.stats().buffered).toBe(2);
+        await dropPoisonTrigger(backend.name, t.database.db.kysely);
+        const after = await memory.summary('total_fares', { lastN: 10 });
+        expect(after.count).toBe(2);
+        expect(after.writeError).toBeUndefined();
+      });
+
+      it('on PostgreSQL, survives its connection terminated mid-flush: the flush fails with STORAGE_UNREACHABLE and the next one writes everything', async ({ t, skip }) => {
+        if (backend.name !== 'postgres') skip();
+        const memory = await t.open();
+        for (let i = 0; i < 20; i++) memory.record(invocation({ startedAt: i }));
+        const { result, terminated } = await terminateWhileBlocked(await t.database.open(), 'memory_invocations', () => memory.flush());
+        expect(terminated).toBeGreaterThan(0);
+        expect(result.status).toBe('rejected');
+        expect(result.status === 'rejected' && StorageError.isInstance(result.reason) && result.reason.code).toBe('STORAGE_UNREACHABLE');
+        expect(memory.stats().buffered).toBe(20);
+        await memory.flush();
+        expect(await rowCount(t.database, 'memory_invocations')).toBe(20);
+        expect((await memory.summary('total_fares', { lastN: 100 })).count).toBe(20);
+      });
+
+      it('adds up the writes of two instances sharing the database', async ({ t }) => {
         const second = await t.secondHandle();
         const a = await t.open({ batchSize: 7 });
-        const b = await createMemory({ db: second, batchSize: 7, flushIntervalMs: 3_600_000 });
+        const b = await createMemory({ database: second, batchSize: 7, flushIntervalMs: 3_600_000 });
         t.memories.push(b);
         for (let i = 0; i < 100; i++) {
           a.record(invocation({ startedAt: i, taskId: 'a' }));
@@ -423,6 +543,124 @@ export function describeMemorySuite(backend: Backend): void {
       });
     });
 
+    describe('series', () => {
+      // Two versions over [0, 1000): v1 latencies 1..N and v2 latencies 10·i, with failures.
+      const seedSeries = (memory: MemoryStore): void => {
+        for (let i = 0; i < 60; i++) {
+          const at = { startedAt: i * 16 + (i % 3), durationMs: 1 + ((i * 37) % 23), version: 1 };
+          memory.record(i % 7 === 0 ? failure('E_RANGE', at) : invocation(at));
+        }
+        for (let i = 0; i < 25; i++) {
+          const at = { startedAt: 400 + i * 20, durationMs: 10 * ((i * 11) % 13) + 0.5, version: 2 };
+          memory.record(i % 4 === 0 ? failure('E_TIMEOUT', at) : invocation(at));
+        }
+        // Outside the range and another tool: never counted.
+        memory.record(invocation({ startedAt: 1_000, durationMs: 999 }));
+        memory.record(invocation({ tool: 'other_tool', startedAt: 500, durationMs: 999 }));
+      };
+
+      it('gives per bucket and version what summary({ since, until, version }) gives for that bucket', async ({ t }) => {
+        const memory = await t.open();
+        seedSeries(memory);
+        const series = await memory.series('total_fares', { since: 0, until: 1_000, bucketMs: 150 });
+        expect(series).toMatchObject({ tool: 'total_fares', version: undefined, since: 0, until: 1_000, bucketMs: 150, bucketCount: 7 });
+        let covered = 0;
+        for (let index = 0; index < 7; index++) {
+          for (const version of [1, 2]) {
+            const since = index * 150;
+            const summary = await memory.summary('total_fares', { since, until: Math.min(since + 150, 1_000), version });
+            const bucket = series.buckets.find((entry) => entry.index === index && entry.version === version);
+            if (summary.count === 0) {
+              expect(bucket).toBeUndefined();
+              continue;
+            }
+            covered += summary.count;
+            expect(bucket).toMatchObject({ start: since, count: summary.count, successCount: summary.successCount, firstAt: summary.firstAt, lastAt: summary.lastAt });
+            expect(bucket?.successRate).toBeCloseTo(summary.successRate, 12);
+            expect(bucket?.latency.p50).toBe(summary.latency.p50);
+            expect(bucket?.latency.p95).toBe(summary.latency.p95);
+            expect(bucket?.latency.max).toBe(summary.latency.max);
+            expect(bucket?.latency.mean).toBeCloseTo(summary.latency.mean, 9);
+            expect(bucket?.latency.spread).toBeCloseTo(summary.latency.spread, 9);
+          }
+        }
+        expect(covered).toBe(85);
+        expect(series.buckets.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(85);
+        // Ordered by bucket, then version.
+        const order = series.buckets.map((bucket) => bucket.index * 10 + bucket.version);
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+      });
+
+      it('computes nearest-rank percentiles, the success rate and the spread of each bucket', async ({ t }) => {
+        const memory = await t.open();
+        // Bucket 0: latencies 1..10, call 10 fails; bucket 2: one call of 7 ms. Bucket 1 is empty.
+        for (let i = 1; i <= 10; i++) {
+          const at = { startedAt: 100 + i, durationMs: i };
+          memory.record(i === 10 ? failure('E_RANGE', at) : invocation(at));
+        }
+        memory.record(invocation({ startedAt: 350, durationMs: 7, version: 3 }));
+        const series = await memory.series('total_fares', { since: 100, until: 400, bucketMs: 100 });
+        expect(series.bucketCount).toBe(3);
+        expect(series.buckets).toHaveLength(2);
+        const [first, last] = series.buckets;
+        expect(first).toMatchObject({ start: 100, index: 0, version: 1, count: 10, successCount: 9, successRate: 0.9, firstAt: 101, lastAt: 110 });
+        expect(first?.latency).toMatchObject({ p50: 5, p95: 10, max: 10 });
+        expect(first?.latency.mean).toBeCloseTo(5.5, 10);
+        expect(first?.latency.spread).toBeCloseTo(Math.sqrt(8.25), 10);
+        expect(last).toMatchObject({ start: 300, index: 2, version: 3, count: 1, successRate: 1, latency: { mean: 7, p50: 7, p95: 7, max: 7, spread: 0 } });
+      });
+
+      it('keeps to one version, counts until exclusive, and reads its own writes', async ({ t }) => {
+        const memory = await t.open();
+        seedSeries(memory);
+        const v2 = await memory.series('total_fares', { since: 0, until: 1_000, bucketMs: 500, version: 2 });
+        expect(v2.version).toBe(2);
+        expect(v2.buckets.map((bucket) => [bucket.index, bucket.version, bucket.count])).toEqual([
+          [0, 2, 5],
+          [1, 2, 20],
+        ]);
+        // A call at `until` is outside; the last bucket may reach past `until`.
+        const short = await memory.series('total_fares', { since: 900, until: 1_000, bucketMs: 300 });
+        expect(short.bucketCount).toBe(1);
+        expect(short.buckets.reduce((sum, bucket) => sum + bucket.count, 0)).toBe((await memory.summary('total_fares', { since: 900, until: 1_000 })).count);
+        memory.record(invocation({ startedAt: 999, durationMs: 1 }));
+        const again = await memory.series('total_fares', { since: 900, until: 1_000, bucketMs: 300 });
+        expect(again.buckets.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(short.buckets.reduce((sum, bucket) => sum + bucket.count, 0) + 1);
+        expect(await memory.series('never_called', { since: 0, until: 10, bucketMs: 1 })).toEqual({
+          tool: 'never_called', version: undefined, since: 0, until: 10, bucketMs: 1, bucketCount: 10, buckets: [],
+        });
+      });
+
+      it('handles epoch-sized times and buckets of one millisecond', async ({ t }) => {
+        const memory = await t.open();
+        const now = 1_764_800_000_123;
+        for (let i = 0; i < 5; i++) memory.record(invocation({ startedAt: now + i * 2, durationMs: i + 1 }));
+        const series = await memory.series('total_fares', { since: now, until: now + 1_000, bucketMs: 1 });
+        expect(series.buckets.map((bucket) => [bucket.index, bucket.start, bucket.count])).toEqual([0, 2, 4, 6, 8].map((index) => [index, now + index, 1]));
+        const wide = await memory.series('total_fares', { since: now - 86_400_000 * 7, until: now + 86_400_000, bucketMs: 86_400_000 });
+        expect(wide.buckets).toHaveLength(1);
+        expect(wide.buckets[0]).toMatchObject({ index: 7, start: now, count: 5, latency: { p50: 3, p95: 5 } });
+      });
+
+      it('refuses bad series requests with INVALID_ARGUMENT, and at most 1,000 buckets', async ({ t }) => {
+        const memory = await t.open();
+        expect((await memory.series('total_fares', { since: 0, until: 1_000, bucketMs: 1 })).bucketCount).toBe(1_000);
+        const tooMany = await caught(memory.series('total_fares', { since: 0, until: 1_001, bucketMs: 1 }));
+        expect(tooMany.code).toBe('INVALID_ARGUMENT');
+        expect(tooMany.message).toContain('1000 buckets');
+        expect(await rejectionCode(memory.series('Bad Name', { since: 0, until: 10, bucketMs: 1 }))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(memory.series('total_fares', { since: 10, until: 10, bucketMs: 1 }))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(memory.series('total_fares', { since: 10, until: 5, bucketMs: 1 }))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(memory.series('total_fares', { since: 0, until: 10, bucketMs: 0 }))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(memory.series('total_fares', { since: 0, until: 10, bucketMs: 1.5 }))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(memory.series('total_fares', { since: 0, until: 10, bucketMs: 1, version: 0 }))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(memory.series('total_fares', { since: 0, bucketMs: 1 } as never))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(memory.series('total_fares', { since: 0, until: 10, bucketMs: 1, lastN: 5 } as never))).toBe('INVALID_ARGUMENT');
+        await memory.close();
+        expect(await rejectionCode(memory.series('total_fares', { since: 0, until: 10, bucketMs: 1 }))).toBe('STORAGE_CLOSED');
+      });
+    });
+
     describe('lessons', () => {
       it('adds lessons and lists the current ones, newest first, optionally by tag', async ({ t }) => {
         let now = 5_000;
@@ -478,7 +716,7 @@ export function describeMemorySuite(backend: Backend): void {
 
       it('lets only one of two concurrent updates of a lesson win', async ({ t }) => {
         const memory = await t.open();
-        const other = await createMemory({ db: await t.secondHandle() });
+        const other = await createMemory({ database: await t.secondHandle() });
         t.memories.push(other);
         const old = await memory.addLesson({ text: 'a', source: 'failure' });
         const results = await Promise.allSettled([
@@ -522,7 +760,7 @@ export function describeMemorySuite(backend: Backend): void {
         const memory = await t.open({ now: () => now++ });
         const promote = await memory.audit({
           actor: { kind: 'system', id: 'improvement-cycle' },
-          action: 'promote',
+          action: 'rewrite-tool.applied',
           artifact: 'total_fares',
           fromVersion: 1,
           toVersion: 2,
@@ -533,15 +771,15 @@ export function describeMemorySuite(backend: Backend): void {
           id: promote.id,
           at: 100,
           actor: { kind: 'system', id: 'improvement-cycle' },
-          action: 'promote',
+          action: 'rewrite-tool.applied',
           artifact: 'total_fares',
           fromVersion: 1,
           toVersion: 2,
           reason: 'candidate passed 12/12 cases',
           evidence: { verdict: { passed: 12, failed: 0 }, cases: ['a', 'b'] },
         });
-        const pin = await memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin', artifact: 'other_tool', reason: 'critical' });
-        const kill = await memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'kill-switch.on', reason: 'incident' });
+        const pin = await memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin.applied', artifact: 'other_tool', reason: 'critical' });
+        const kill = await memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'policy.kill-switch.engage', reason: 'incident' });
         expect(kill.evidence).toEqual({});
         expect((await memory.auditLog()).map((entry) => entry.id)).toEqual([kill.id, pin.id, promote.id]);
         expect(await memory.auditLog({ artifact: 'total_fares' })).toEqual([promote]);
@@ -551,22 +789,76 @@ export function describeMemorySuite(backend: Backend): void {
       it('refuses malformed entries with INVALID_ARGUMENT and writes nothing', async ({ t }) => {
         const memory = await t.open();
         const bad: unknown[] = [
-          { actor: { kind: 'robot', id: 'x' }, action: 'promote', reason: '' },
+          { actor: { kind: 'robot', id: 'x' }, action: 'pin.applied', reason: '' },
           { actor: { kind: 'person', id: 'ana' }, action: '', reason: '' },
-          { actor: { kind: 'person', id: 'ana' }, action: 'promote', reason: '', toVersion: 0 },
-          { actor: { kind: 'person', id: 'ana' }, action: 'promote', reason: '', evidence: { f: () => 1 } },
+          // Not an action of core's AUDIT_ACTIONS (older versions wrote it).
+          { actor: { kind: 'person', id: 'ana' }, action: 'promote', reason: '' },
+          { actor: { kind: 'person', id: 'ana' }, action: 'pin.applied', reason: '', toVersion: 0 },
+          { actor: { kind: 'person', id: 'ana' }, action: 'pin.applied', reason: '', evidence: { f: () => 1 } },
         ];
         for (const entry of bad) expect(await rejectionCode(memory.audit(entry as never))).toBe('INVALID_ARGUMENT');
         expect(await rejectionCode(memory.auditLog({ limit: 0 }))).toBe('INVALID_ARGUMENT');
         expect(await rowCount(t.database, 'memory_audit')).toBe(0);
       });
 
+      it('writes an entry in a unit of work that then rolls back: it is not in auditLog()', async ({ t }) => {
+        const memory = await t.open();
+        const failure = new Error('the registry transition failed');
+        await expect(
+          runInUnit(t.database.db, async (unit) => {
+            const entry = await memory.audit(
+              { actor: { kind: 'model', id: 'gpt' }, action: 'create-tool.applied', artifact: 'total_fares', toVersion: 1, reason: 'new tool' },
+              { unit },
+            );
+            expect(entry).toMatchObject({ action: 'create-tool.applied', artifact: 'total_fares' });
+            throw failure;
+          }),
+        ).rejects.toBe(failure);
+        expect(await memory.auditLog()).toEqual([]);
+        expect(await rowCount(t.database, 'memory_audit')).toBe(0);
+      });
+
+      it('writes an entry in a unit of work that commits: it is in auditLog() once the unit has committed', async ({ t }) => {
+        const memory = await t.open();
+        const seenAfterCommit: Promise<unknown>[] = [];
+        let written: Awaited<ReturnType<MemoryStore['audit']>> | undefined;
+        await runInUnit(t.database.db, async (unit) => {
+          written = await memory.audit(
+            { actor: { kind: 'person', id: 'ana' }, action: 'rollback.applied', artifact: 'total_fares', fromVersion: 3, toVersion: 2, reason: 'v3 broke refunds' },
+            { unit },
+          );
+          // Another connection sees nothing of the unit yet (on SQLite, the unit holds the one connection).
+          if (backend.name === 'postgres') expect(await memory.auditLog()).toEqual([]);
+          unit.afterCommit(() => seenAfterCommit.push(memory.auditLog()));
+        });
+        expect(written).toMatchObject({ action: 'rollback.applied', fromVersion: 3, toVersion: 2 });
+        expect(await memory.auditLog()).toEqual([written]);
+        expect(await Promise.all(seenAfterCommit)).toEqual([[written]]);
+      });
+
+      it('refuses a unit of work of another database handle, a malformed one and a malformed entry with INVALID_ARGUMENT', async ({ t }) => {
+        const memory = await t.open();
+        const entry = { actor: { kind: 'person', id: 'ana' }, action: 'pin.applied', artifact: 'total_fares', reason: 'critical' } as const;
+        const other = await t.database.open();
+        await runInUnit(other, async (unit) => {
+          expect(await rejectionCode(memory.audit(entry, { unit }))).toBe('INVALID_ARGUMENT');
+        });
+        await runInUnit(t.database.db, async (unit) => {
+          expect(await rejectionCode(memory.audit({ ...entry, action: 'promote' } as never, { unit }))).toBe('INVALID_ARGUMENT');
+          expect(await rejectionCode(memory.audit(entry, { unit: 'the gate' } as never))).toBe('INVALID_ARGUMENT');
+          expect(await rejectionCode(memory.audit(entry, { unit, extra: 1 } as never))).toBe('INVALID_ARGUMENT');
+          // The unit is untouched by the refusals: it still writes and commits.
+          await memory.audit(entry, { unit });
+        });
+        expect((await memory.auditLog()).map((stored) => stored.reason)).toEqual(['critical']);
+      });
+
       it('has no API to edit or delete an entry, and the table refuses raw UPDATE and DELETE', async ({ t }) => {
         const memory = await t.open();
-        const entry = await memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin', reason: 'r' });
+        const entry = await memory.audit({ actor: { kind: 'person', id: 'ana' }, action: 'pin.applied', reason: 'r' });
         const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(memory)).filter((name) => name !== 'constructor');
         expect(methods.sort()).toEqual(
-          ['addLesson', 'audit', 'auditLog', 'close', 'flush', 'lessons', 'rateLesson', 'record', 'stats', 'summary', 'updateLesson'].sort(),
+          ['addLesson', 'audit', 'auditLog', 'close', 'flush', 'lessons', 'rateLesson', 'record', 'series', 'stats', 'summary', 'updateLesson'].sort(),
         );
         await expect(sql`update memory_audit set reason = 'forged' where id = ${Number(entry.id)}`.execute(t.database.db.kysely)).rejects.toThrow(/append-only/);
         await expect(sql`delete from memory_audit`.execute(t.database.db.kysely)).rejects.toThrow(/append-only/);

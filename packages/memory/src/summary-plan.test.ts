@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '@toolwright/store';
 import { createMemory } from './create-memory.js';
-import type { Database } from './database/database.js';
-import { openDatabase } from './database/open-database.js';
+import { seriesStatement } from './series-query.js';
 import { lowerBoundQuery, windowCondition } from './summary-query.js';
 
 // Summaries are computed in SQL over indexes: every part is an index range scan, never a
@@ -11,7 +11,7 @@ describe('summary query plans on SQLite', () => {
   let db: Database;
   beforeAll(async () => {
     db = await openDatabase('sqlite::memory:');
-    await (await createMemory({ db })).close();
+    await (await createMemory({ database: db })).close();
   });
   afterAll(() => db.close());
 
@@ -50,5 +50,15 @@ describe('summary query plans on SQLite', () => {
     const recent = await plan(sql`select error_message from memory_invocations where ${where} and ok = 0 order by started_at desc, id desc limit 10`);
     expect(recent).toContain('USING INDEX memory_invocations_tool_failures');
     expect(recent).not.toContain('TEMP B-TREE');
+  });
+
+  it('computes a series in one statement over an index range, from the covering index alone for one version', async () => {
+    // One version: `…_tool_version_time` covers every column the statement reads.
+    const one = await plan(seriesStatement({ tool: 'total_fares', version: 3, since: 0, until: 1_000, bucketMs: 10 }));
+    expect(one).toContain('SEARCH memory_invocations USING COVERING INDEX memory_invocations_tool_version_time (tool=? AND version=? AND started_at>? AND started_at<?)');
+    // Every version: a range of `…_tool_time` (which has no version column, so rows are looked up), never a scan of the table.
+    const all = await plan(seriesStatement({ tool: 'total_fares', version: undefined, since: 0, until: 1_000, bucketMs: 10 }));
+    expect(all).toContain('SEARCH memory_invocations USING INDEX memory_invocations_tool_time (tool=? AND started_at>? AND started_at<?)');
+    for (const detail of [one, all]) expect(detail).not.toMatch(/SCAN memory_invocations/);
   });
 });

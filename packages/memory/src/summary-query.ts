@@ -1,6 +1,6 @@
 import type { SummaryWindow, ToolSummary } from '@toolwright/core';
 import { type RawBuilder, sql } from 'kysely';
-import type { SchemalessKysely } from './database/database.js';
+import type { SchemalessKysely } from '@toolwright/store';
 
 /** What one summary covers. */
 export interface SummaryRequest {
@@ -10,7 +10,8 @@ export interface SummaryRequest {
   readonly recentErrorLimit: number;
 }
 
-interface StatsRow {
+/** The columns {@link CALL_FIGURES} selects. */
+export interface CallFiguresRow {
   count: number;
   success_count: number | null;
   mean: number | null;
@@ -18,8 +19,46 @@ interface StatsRow {
   max: number | null;
   p50: number | null;
   p95: number | null;
+}
+
+interface StatsRow extends CallFiguresRow {
   first_at: number | null;
   last_at: number | null;
+}
+
+/**
+ * The figures of a group of calls, over `r` (the calls, `rn` numbering their latencies in
+ * order) joined with `t` (their count `n` and mean `m`): count, successes, mean, two-pass
+ * variance, max and the nearest-rank p50 / p95 (rank ⌈p·n⌉ in integer arithmetic), and the
+ * first and last call. The summary and the series both select them, so both agree exactly.
+ */
+export const CALL_FIGURES = sql`count(*) as count,
+        sum(r.ok) as success_count,
+        max(t.m) as mean,
+        avg((r.duration_ms - t.m) * (r.duration_ms - t.m)) as variance,
+        max(r.duration_ms) as max,
+        max(case when r.rn = (t.n + 1) / 2 then r.duration_ms end) as p50,
+        max(case when r.rn = (95 * t.n + 99) / 100 then r.duration_ms end) as p95,
+        min(r.started_at) as first_at,
+        max(r.started_at) as last_at`;
+
+/** Count, successes and latency of a {@link CALL_FIGURES} row, as a summary reports them. */
+export function callFiguresOf(row: CallFiguresRow): Pick<ToolSummary, 'count' | 'successCount' | 'successRate' | 'latency'> {
+  const count = Number(row.count);
+  const successCount = Number(row.success_count ?? 0);
+  return {
+    count,
+    successCount,
+    successRate: successCount / count,
+    latency: {
+      mean: Number(row.mean ?? 0),
+      p50: Number(row.p50 ?? 0),
+      p95: Number(row.p95 ?? 0),
+      max: Number(row.max ?? 0),
+      // Rounding can leave a tiny negative variance when every latency is equal.
+      spread: Math.sqrt(Math.max(0, Number(row.variance ?? 0))),
+    },
+  };
 }
 
 /** The oldest call of a last-N window, as `(started_at, id)`; `undefined` when there are fewer than N calls. */
@@ -73,15 +112,7 @@ export async function querySummary(kysely: SchemalessKysely, dialect: 'sqlite' |
     // Two index range scans of the window: one numbers the latencies in order (for the
     // nearest-rank percentiles), the other gives n and the mean (for the ranks and a two-pass
     // variance). No window function over the whole partition, no loading rows into JS.
-    const stats = await sql<StatsRow>`select count(*) as count,
-        sum(r.ok) as success_count,
-        max(t.m) as mean,
-        avg((r.duration_ms - t.m) * (r.duration_ms - t.m)) as variance,
-        max(r.duration_ms) as max,
-        max(case when r.rn = (t.n + 1) / 2 then r.duration_ms end) as p50,
-        max(case when r.rn = (95 * t.n + 99) / 100 then r.duration_ms end) as p95,
-        min(r.started_at) as first_at,
-        max(r.started_at) as last_at
+    const stats = await sql<StatsRow>`select ${CALL_FIGURES}
       from (select ok, started_at, duration_ms, row_number() over (order by duration_ms) as rn
             from memory_invocations where ${where}) as r
       cross join (select count(*) as n, avg(duration_ms) as m from memory_invocations where ${where}) as t`.execute(db);
@@ -118,23 +149,11 @@ export async function querySummary(kysely: SchemalessKysely, dialect: 'sqlite' |
       lastAt: undefined,
     };
   }
-  const count = Number(row.count);
-  const successCount = Number(row.success_count ?? 0);
   return {
     tool,
     version,
     window,
-    count,
-    successCount,
-    successRate: successCount / count,
-    latency: {
-      mean: Number(row.mean ?? 0),
-      p50: Number(row.p50 ?? 0),
-      p95: Number(row.p95 ?? 0),
-      max: Number(row.max ?? 0),
-      // Rounding can leave a tiny negative variance when every latency is equal.
-      spread: Math.sqrt(Math.max(0, Number(row.variance ?? 0))),
-    },
+    ...callFiguresOf(row),
     errors: errors.map((error) => ({ code: error.code, count: Number(error.count) })),
     recentErrors: recent.map((error) => ({
       code: error.code,

@@ -1,4 +1,4 @@
-import type { JsonValue, Message, ToolCall, ToolResultMessage } from '@toolwright/core';
+import { createToolOutcomeSchema, type CreateToolOutcome, type JsonValue, type Message, type ToolCall, type ToolResultMessage } from '@toolwright/core';
 
 /**
  * The offline model keeps no per-conversation state: what it did earlier is in the
@@ -83,7 +83,8 @@ export function resultValue(result: ToolResultMessage): JsonValue | undefined {
   }
 }
 
-/** The names in double quotes in a text, in order (`Tool "sum_fares_price" v1 ...`). */
-export function quotedNames(text: string): string[] {
-  return [...text.matchAll(/"([a-z][a-z0-9_]{0,63})"/g)].map((match) => match[1] as string);
+/** A `create_tool` result as the agent sends it: a {@link CreateToolOutcome} as JSON; `undefined` when it is not one. */
+export function createToolOutcomeOf(result: ToolResultMessage): CreateToolOutcome | undefined {
+  const parsed = createToolOutcomeSchema.safeParse(resultValue(result));
+  return parsed.success ? parsed.data : undefined;
 }

@@ -1,4 +1,4 @@
-import { ModelError, toolSpecSchema, type ToolwrightError, type GenerateRequest, type JsonValue, type LanguageModel, type Message, type ToolDefinition } from '@toolwright/core';
+import { createToolOutcomeSchema, ModelError, toolSpecSchema, type CreateToolOutcome, type ToolwrightError, type GenerateRequest, type JsonValue, type LanguageModel, type Message, type ToolDefinition } from '@toolwright/core';
 import { describe, expect, it } from 'vitest';
 import { offlineModel, type OfflineModelEvent, type OfflineModelOptions } from './offline-model.js';
 import { AgentSide, createToolDefinition } from './test-support/agent-side.js';
@@ -77,6 +77,27 @@ describe('offlineModel', () => {
     expect(run.output).toBe(total(TASK_FARES));
   });
 
+  it('reuses a rounding tool of this version, but not one written with the earlier Math.round rounding', async () => {
+    const mean = (fares: Parameters<typeof total>[0]): number => Math.round((total(fares) / fares.length) * 100) / 100;
+    const examples = fareExamples(mean);
+    const earlier = new AgentSide();
+    await earlier.run(model(), 'Average fare to the cent', { input: { fares: [...TASK_FARES] }, examples });
+    const written = earlier.tools.get('round_mean_fares_price_to_2') ?? expect.fail('no tool');
+    expect(written.definition.description).toContain('[offline program] round(mean(pluck(get($, "fares"), "price")), 2)\n[offline rounding] decimal');
+
+    const current = new AgentSide();
+    current.tools.set(written.definition.name, written);
+    expect((await current.run(model(), 'Average fare', { input: { fares: [...TASK_FARES] }, examples })).reused).toEqual(['round_mean_fares_price_to_2']);
+
+    const legacy = new AgentSide();
+    const description = written.definition.description.replace('\n[offline rounding] decimal', '');
+    legacy.tools.set(written.definition.name, { ...written, definition: { ...written.definition, description } });
+    const run = await legacy.run(model(), 'Average fare', { input: { fares: [...TASK_FARES] }, examples });
+    // Not reused from its description: it proposes its own tool, and only the agent's check of
+    // the old tool's real code on the examples (a "reused" outcome) brings the old one back.
+    expect(run.results[0]?.toolCalls.map((call) => [call.name, (call.input as { name?: string }).name])).toEqual([['create_tool', 'round_mean_fares_price_to_2_2']]);
+  });
+
   it('does not reuse a tool whose recorded program fails the new examples', async () => {
     const agent = new AgentSide();
     const shared = model();
@@ -86,7 +107,7 @@ describe('offlineModel', () => {
     expect(run.created).toEqual(['count_fares_where_price_over_300']);
   });
 
-  it("calls the tool the agent names when it answers create_tool with its reuse message", async () => {
+  it('calls the tool the agent names when it answers create_tool with a reused outcome', async () => {
     const agent = new AgentSide();
     // Hand-written, no recorded program: only the agent's own check can find it.
     agent.addTool(
@@ -95,7 +116,9 @@ describe('offlineModel', () => {
     );
     const run = await agent.run(model(), 'Total the fares', { input: { fares: [...TASK_FARES] }, examples: fareExamples(total) });
     const messages = run.requests[1]?.messages ?? [];
-    expect(messages.at(-1)).toMatchObject({ role: 'tool', toolName: 'create_tool', content: expect.stringContaining('The active tool "total_fares" already does this') });
+    const last = messages.at(-1);
+    expect(last).toMatchObject({ role: 'tool', toolName: 'create_tool' });
+    expect(createToolOutcomeSchema.parse(JSON.parse(last?.content ?? ''))).toMatchObject({ status: 'reused', tool: 'total_fares' });
     expect(run.results[1]?.toolCalls).toEqual([{ id: expect.any(String), name: 'total_fares', input: { fares: TASK_FARES } }]);
     expect(run.created).toEqual([]);
     expect(run.reused).toEqual(['total_fares']);
@@ -190,19 +213,75 @@ describe('offlineModel', () => {
       expect(text).toBe('I cannot solve this task: the tool "sum_fares_price" failed: The tool failed with TIMEOUT: the run took longer than 1000 ms.');
     });
 
-    it('reports a refused create_tool', async () => {
-      const create = { id: 'offline-create-1-0', name: 'create_tool', input: { name: 'sum_fares_price' } };
+    const create = { id: 'offline-create-1-0', name: 'create_tool', input: { name: 'sum_fares_price' } };
+    const outcome = (value: CreateToolOutcome, isError = value.status === 'refused'): Message => ({
+      role: 'tool',
+      toolCallId: create.id,
+      toolName: 'create_tool',
+      content: JSON.stringify(value),
+      ...(isError ? { isError: true } : {}),
+    });
+    const sumFaresPrice: ToolDefinition = { name: 'sum_fares_price', description: 'Sums the fares.', inputSchema: { type: 'object' } };
+
+    it('reports a refused create_tool with the reason from its outcome, whatever the message says', async () => {
       const text = await continueWith([create], [
-        { role: 'tool', toolCallId: create.id, toolName: 'create_tool', content: 'create_tool refused: the safety policy denied it — bounded-evolution: too many tools (2 attempts left)', isError: true },
+        outcome({ status: 'refused', tool: 'sum_fares_price', reason: 'the safety policy denied it — bounded-evolution: too many tools', attemptsLeft: 2, message: 'Tool "sum_fares_price" is active.' }),
       ]);
-      expect(text).toMatch(/^I cannot solve this task: create_tool was refused: create_tool refused: the safety policy denied it/);
+      expect(text).toBe('I cannot solve this task: create_tool was refused: the safety policy denied it — bounded-evolution: too many tools.');
+    });
+
+    it('answers without the new tool when create_tool is refused, saying why, and registers nothing', async () => {
+      const events: OfflineModelEvent[] = [];
+      const offline = model({ onEvent: (event) => events.push(event) });
+      const first = await offline.generate({ messages: [user], tools: [createToolDefinition], task });
+      const [proposed] = first.toolCalls;
+      if (proposed === undefined) throw new Error('the model proposed no tool');
+      const throttle = 'the safety policy denied it — trajectory-acceleration: Throttled: … it may be proposed again at 2026-12-04T01:42:00.000Z (in 2 min).';
+      const refused: Message = {
+        role: 'tool',
+        toolCallId: proposed.id,
+        toolName: 'create_tool',
+        content: JSON.stringify({ status: 'refused', tool: 'sum_fares_price', reason: throttle, attemptsLeft: 2, message: 'refused' }),
+        isError: true,
+      };
+      const second = await offline.generate({ messages: [user, { role: 'assistant', content: '', toolCalls: first.toolCalls }, refused], tools: [createToolDefinition], task });
+      expect(second.toolCalls).toEqual([]);
+      expect(second.text).toBe(
+        'Answered without a new tool, because create_tool was refused: the safety policy denied it — trajectory-acceleration: Throttled: … it may be proposed again at 2026-12-04T01:42:00.000Z (in 2 min). ' +
+          `The program sum(pluck(get($, "fares"), "price")) reproduces all 3 example(s); run here, outside any tool (nothing was registered), on the task input it gives: ${JSON.stringify(total(TASK_FARES))}`,
+      );
+      expect(events.at(-1)).toEqual({ type: 'answered-without-tool', program: 'sum(pluck(get($, "fares"), "price"))', refusal: throttle.replace(/\.$/, '') });
+    });
+
+    it('does not answer from a refused create_tool whose program no longer reproduces the examples', async () => {
+      const tampered = { ...create, input: { name: 'sum_fares_price', description: 'x\n[offline program] count(get($, "fares"))' } };
+      const text = await continueWith([tampered], [
+        outcome({ status: 'refused', tool: 'sum_fares_price', reason: 'the safety policy denied it — kill-switch: engaged', attemptsLeft: 2, message: 'refused' }),
+      ]);
+      expect(text).toBe('I cannot solve this task: create_tool was refused: the safety policy denied it — kill-switch: engaged.');
+    });
+
+    it('calls the created tool, read from the outcome rather than from its message', async () => {
+      const result = await model().generate({
+        messages: [user, { role: 'assistant', content: '', toolCalls: [create] }, outcome({ status: 'created', tool: 'sum_fares_price', version: 1, passed: 2, message: 'create_tool refused: nothing' })],
+        tools: [sumFaresPrice, createToolDefinition],
+        task,
+      });
+      expect(result.toolCalls).toEqual([{ id: 'offline-answer-2-0', name: 'sum_fares_price', input: { fares: TASK_FARES } }]);
+    });
+
+    it('says it cannot when create_tool answers something other than a CreateToolOutcome, or names a tool not offered', async () => {
+      const prose = await continueWith([create], [{ role: 'tool', toolCallId: create.id, toolName: 'create_tool', content: 'Tool "sum_fares_price" v1 passed 2 example(s) and is active. Call it now.' }], [sumFaresPrice, createToolDefinition]);
+      expect(prose).toMatch(/^I cannot solve this task: create_tool answered something other than a CreateToolOutcome/);
+      const missing = await continueWith([create], [outcome({ status: 'created', tool: 'sum_fares_price', version: 1, passed: 2, message: 'ok' })]);
+      expect(missing).toBe('I cannot solve this task: create_tool reported "sum_fares_price" created, but no such tool is offered.');
     });
 
     it('reports a tool that waits for approval, which it cannot call in this run', async () => {
       const agent = new AgentSide({ needsApproval: () => 'new tools need approval' });
       const run = await agent.run(model(), task.text, { input: task.input, examples: task.examples });
       expect(run.text).toBe(
-        `I cannot solve this task: create_tool made no tool that can be called now: Tool "sum_fares_price" passed its examples but needs a person's approval (request req-1): new tools need approval. It cannot be used in this run.`,
+        `I cannot solve this task: the tool "sum_fares_price" waits for a person's approval (request req-1), so it cannot be called in this run.`,
       );
       expect(run.created).toEqual([]);
     });

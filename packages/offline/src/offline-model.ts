@@ -1,8 +1,10 @@
 import {
+  CREATE_TOOL,
   jsonObjectSchema,
   jsonValueSchema,
   ModelError,
   parseOrThrow,
+  PROMPT_REFINEMENT_REQUEST,
   toolExampleSchema,
   ZERO_USAGE,
   type GenerateRequest,
@@ -16,18 +18,17 @@ import {
   type ToolDefinition,
 } from '@toolwright/core';
 import { z } from 'zod';
-import { callId, quotedNames, readConversation, resultValue, type AnsweredCall, type CallPurpose } from './conversation.js';
+import { callId, createToolOutcomeOf, readConversation, resultValue, type AnsweredCall, type CallPurpose } from './conversation.js';
 import { roughlyMatches } from './json-schema.js';
 import { synthesisLimitsSchema, type SynthesisLimits } from './options.js';
-import { programInDescription } from './synthesis/describe.js';
+import { programInDescription, roundsLikeThisVersion } from './synthesis/describe.js';
 import { inputShape, wrapInput } from './synthesis/input-shape.js';
 import { parseProgram, printProgram, programOperations, type Program } from './synthesis/program.js';
 import { evaluateProgram, EvaluationError, jsonEqual } from './synthesis/semantics.js';
 import { synthesizeTool } from './synthesize-tool.js';
 import { chooseRepair } from './repair.js';
+import { refinePrompt } from './prompt-refinement.js';
 
-/** The meta-tool through which a model authors a tool (the agent offers it beside the active tools). */
-const CREATE_TOOL = 'create_tool';
 /** Assistant turns per task before the model gives up; its own plans take at most three. */
 const MAX_TURNS = 8;
 
@@ -43,6 +44,8 @@ export type OfflineModelEvent =
       readonly durationMs: number;
     }
   | { readonly type: 'probing'; readonly tools: readonly string[] }
+  /** `create_tool` was refused; the answer was computed by the program in-process, with nothing registered. */
+  | { readonly type: 'answered-without-tool'; readonly program: string; readonly refusal: string }
   | { readonly type: 'repair'; readonly tool: string; readonly version: number; readonly transforms: readonly string[]; readonly reason: string }
   | { readonly type: 'cannot'; readonly reason: string };
 
@@ -124,7 +127,7 @@ interface Prepared {
  * import { offlineModel } from '@toolwright/offline';
  *
  * const model = offlineModel({ timeBudgetMs: 1000 });
- * const agent = createAgent({ model, sandbox, memory, registry, evaluator, rewriter, regression, policy });
+ * const agent = createAgent({ model, sandbox, memory, registry, evaluator, rewriter, regression, gate });
  * const result = await agent.run('Total the fares', {
  *   input: { fares: [{ price: 229.92 }, { price: 360.67 }] },
  *   examples: [
@@ -162,6 +165,7 @@ class OfflineModel implements LanguageModel {
     const { signal: _signal, ...rest } = raw ?? ({} as GenerateRequest);
     const request = parseOrThrow(requestSchema, rest, 'offline model request');
     if (request.repair && request.responseSchema) return this.#repair(rest.repair as RepairContext, request.messages);
+    if (request.responseSchema?.name === PROMPT_REFINEMENT_REQUEST) return refinePrompt(this.modelId, request.messages);
     if (request.responseSchema) {
       throw new ModelError(
         'MODEL_UNSUPPORTED_REQUEST',
@@ -299,7 +303,8 @@ class OfflineModel implements LanguageModel {
       } catch {
         continue;
       }
-      if (!this.#reproduces(program, prepared)) continue;
+      // A tool written with the earlier rounding computes something this interpreter cannot check.
+      if (!roundsLikeThisVersion(program, tool.description) || !this.#reproduces(program, prepared)) continue;
       const operations = programOperations(program);
       if (!best || operations < best.operations || (operations === best.operations && tool.name < best.tool.name)) best = { tool, program, operations };
     }
@@ -353,18 +358,55 @@ class OfflineModel implements LanguageModel {
     return { kind: 'text', text: value === undefined ? JSON.stringify(result.content) : JSON.stringify(value) };
   }
 
+  /** The agent answers `create_tool` with a `CreateToolOutcome` as JSON: read it as data, never as prose. */
   #afterCreate(call: AnsweredCall, prepared: Prepared, tools: readonly ToolDefinition[], turn: number): Reply {
     const result = call.result;
     if (!result) return this.#cannot('create_tool gave no answer');
-    if (result.isError) return this.#cannot(`create_tool was refused: ${result.content}`);
-    const proposed = typeof call.call.input === 'object' && call.call.input !== null && !Array.isArray(call.call.input) ? call.call.input['name'] : undefined;
-    const available = new Set(tools.map((tool) => tool.name));
-    // The agent answers either that the new tool is active, or that an existing tool already
-    // reproduces the examples and should be called instead; either way it names the tool.
-    const named = quotedNames(result.content).filter((name) => available.has(name));
-    const target = named.find((name) => name === proposed) ?? named[0];
-    if (target === undefined) return this.#cannot(`create_tool made no tool that can be called now: ${result.content}`);
-    return this.#answerCall(target, prepared, turn);
+    const outcome = createToolOutcomeOf(result);
+    if (!outcome) return this.#cannot(`create_tool answered something other than a CreateToolOutcome (${result.content.slice(0, 200)})`);
+    switch (outcome.status) {
+      case 'refused':
+        return this.#withoutTool(call, prepared, outcome.reason) ?? this.#cannot(`create_tool was refused: ${outcome.reason}`);
+      case 'queued':
+        return this.#cannot(
+          `the tool "${outcome.tool}" waits for a person's approval (request ${outcome.approvalId}), so it cannot be called in this run`,
+        );
+      case 'created':
+      case 'reused':
+        // Created: the new tool; reused: an active tool that already reproduces the examples.
+        if (!tools.some((tool) => tool.name === outcome.tool)) return this.#cannot(`create_tool reported "${outcome.tool}" ${outcome.status}, but no such tool is offered`);
+        return this.#answerCall(outcome.tool, prepared, turn);
+    }
+  }
+
+  /**
+   * After a refused `create_tool`: the program it proposed (read back from the spec's
+   * description, and checked again against every example) answers the task in-process —
+   * nothing is registered, no tool runs — and the answer says so and why. `undefined` when the
+   * call carries no program that reproduces the examples and applies to the task input.
+   */
+  #withoutTool(call: AnsweredCall, prepared: Prepared, refusal: string): Reply | undefined {
+    const input = call.call.input;
+    const description = typeof input === 'object' && input !== null && !Array.isArray(input) ? input['description'] : undefined;
+    const text = typeof description === 'string' ? programInDescription(description) : undefined;
+    if (text === undefined) return undefined;
+    let program: Program;
+    let value: JsonValue;
+    try {
+      program = parseProgram(text);
+      if (!this.#reproduces(program, prepared)) return undefined;
+      value = evaluateProgram(program, prepared.toolInput);
+    } catch {
+      return undefined;
+    }
+    const reason = refusal.replace(/[.\s]+$/, '');
+    this.#emit({ type: 'answered-without-tool', program: text, refusal: reason });
+    return {
+      kind: 'text',
+      text:
+        `Answered without a new tool, because create_tool was refused: ${reason}. ` +
+        `The program ${text} reproduces all ${prepared.examples.length} example(s); run here, outside any tool (nothing was registered), on the task input it gives: ${JSON.stringify(value)}`,
+    };
   }
 
   #afterProbes(calls: readonly AnsweredCall[], prepared: Prepared, turn: number): Reply {

@@ -15,7 +15,7 @@ import { describeProgram, freeName, programLine, programName } from './synthesis
 import { emitTypeScript } from './synthesis/emit-typescript.js';
 import { inputShape, wrapInput } from './synthesis/input-shape.js';
 import { printProgram } from './synthesis/program.js';
-import { searchProgram } from './synthesis/search.js';
+import { searchProgram, type NearestCandidate } from './synthesis/search.js';
 import { inferType } from './synthesis/value-type.js';
 
 /** Options of {@link synthesizeTool}: the search limits, and names the tool must not take. */
@@ -47,7 +47,7 @@ export type SynthesisResult =
   | {
       readonly ok: false;
       readonly reason: SynthesisFailureReason;
-      /** A sentence saying why, for people. */
+      /** A sentence saying why, for people: for a search that gave up, how far it got. */
       readonly message: string;
       readonly programsTried: number;
       readonly durationMs: number;
@@ -62,6 +62,17 @@ const taskSchema = z
   .strict();
 
 const optionsSchema = synthesisLimitsSchema.extend({ takenNames: z.array(z.string()).default([]) }).strict();
+
+/** How far the search got, in words: its nearest candidate and where it differs. */
+function nearestText(nearest: NearestCandidate | undefined, outputs: readonly JsonValue[]): string {
+  if (nearest === undefined) return 'no candidate reproduced even one example';
+  const { example, actual } = nearest.mismatch;
+  const shown = (value: JsonValue | undefined): string => {
+    const text = JSON.stringify(value) ?? 'nothing';
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  };
+  return `the nearest, ${printProgram(nearest.program)} (size ${nearest.size}), reproduces ${nearest.matched} of ${outputs.length} (example ${example + 1}: expected ${shown(outputs[example])}, it gives ${shown(actual)})`;
+}
 
 /**
  * Writes a tool from examples: searches, smallest program first, for a composition of the
@@ -103,7 +114,7 @@ export function synthesizeTool(task: TaskContext, options: SynthesisOptions = {}
       'program-budget': `no program reproduces all ${examples.length} example(s) within the budget of ${limits.maxPrograms} candidate programs (every program up to size ${outcome.sizeSearched} was tried)`,
       'time-budget': `no program reproduces all ${examples.length} example(s) within the search time of ${limits.timeBudgetMs} ms (every program up to size ${outcome.sizeSearched} was tried, ${tried})`,
     } as const;
-    return fail(outcome.reason, messages[outcome.reason], outcome.programsTried, outcome.durationMs);
+    return fail(outcome.reason, `${messages[outcome.reason]}; ${nearestText(outcome.nearest, outputs)}`, outcome.programsTried, outcome.durationMs);
   }
   const { program } = outcome;
   const name = freeName(programName(program), new Set(takenNames));

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { openDatabase } from '@toolwright/memory';
 import { sql } from 'kysely';
 import { createRegistry } from '../dist/index.js';
+import { createRegistryWriter } from '../dist/writer.js';
 
 const { values: args } = parseArgs({ options: { postgres: { type: 'string' } } });
 const TOOLS = 100;
@@ -43,12 +44,13 @@ const time = async (runs, operation) => {
   return stats(samples);
 };
 
-async function run(label, db) {
-  const registry = await createRegistry({ db });
-  const register = await time(TOOLS * VERSIONS, (i) => registry.register(input(`tool_${i % TOOLS}`, Math.floor(i / TOOLS))));
-  const promote = await time(TOOLS * 5, (i) => registry.promote(`tool_${i % TOOLS}`, 1 + Math.floor(i / TOOLS)));
+async function run(label, database) {
+  const registry = await createRegistry({ database });
+  const writer = await createRegistryWriter({ database });
+  const register = await time(TOOLS * VERSIONS, (i) => writer.register(input(`tool_${i % TOOLS}`, Math.floor(i / TOOLS))));
+  const promote = await time(TOOLS * 5, (i) => writer.promote(`tool_${i % TOOLS}`, 1 + Math.floor(i / TOOLS)));
   const active = await time(2000, (i) => registry.active(`tool_${i % TOOLS}`));
-  const identical = await time(500, (i) => registry.register(input(`tool_${i % TOOLS}`, 0)));
+  const identical = await time(500, (i) => writer.register(input(`tool_${i % TOOLS}`, 0)));
   const bundle = await time(5, () => registry.exportBundle());
   await registry.close();
   console.log(`\n## ${label}\n\n| operation | median | p95 |\n|---|---|---|`);

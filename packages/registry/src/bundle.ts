@@ -6,7 +6,10 @@ import {
   type JsonValue,
   RegistryError,
 } from '@toolwright/core';
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { type BundleKey, bundleSignatureSchema, checkBundleSignature, verifyingKeyOf } from './bundle-signature.js';
+import { containsNul } from './nul.js';
 
 /** The bundle format this code writes and reads. */
 export const BUNDLE_FORMAT = 'toolwright.bundle';
@@ -20,6 +23,7 @@ const bundleSchema = z
     exportedAt: z.number().int().nonnegative(),
     versions: z.array(z.unknown()),
     bundleHash: z.string().regex(/^[0-9a-f]{64}$/, 'a bundle hash is 64 lowercase hex digits'),
+    signature: bundleSignatureSchema.optional(),
   })
   .strict();
 
@@ -43,14 +47,25 @@ function invalid(message: string, details?: Record<string, unknown>): RegistryEr
   return new RegistryError('REGISTRY_BUNDLE_INVALID', `${message} Nothing was imported.`, details === undefined ? {} : { details });
 }
 
+/** Options of {@link checkBundle} and {@link readBundle}. */
+export interface CheckBundleOptions {
+  /**
+   * An Ed25519 public key (checked with `verifyingKeyOf`): the bundle must carry a signature
+   * that verifies with it (`REGISTRY_BUNDLE_UNSIGNED` without one, `REGISTRY_BUNDLE_INVALID`
+   * for a wrong one). Without a key, a signature is neither required nor checked.
+   */
+  readonly publicKey?: KeyObject;
+}
+
 /**
  * Validates a bundle completely before anything is written: its shape, its format version,
- * the seal over the whole bundle, every version against `artifactVersionSchema` and its own
+ * the seal over the whole bundle, its signature when a public key is given, every version
+ * against `artifactVersionSchema` and its own
  * content hash, and its consistency (unique versions, one kind and one pin state per
  * artifact, at most one active version, parents inside the bundle, no duplicate content).
- * Returns the versions grouped by artifact, oldest first.
+ * Returns the bundle's hash and its versions grouped by artifact, oldest first.
  */
-export function checkBundle(input: JsonValue | Bundle | string): Map<string, ArtifactVersion[]> {
+export function checkBundle(input: JsonValue | Bundle | string, options: CheckBundleOptions = {}): CheckedBundle {
   let value: unknown = input;
   if (typeof input === 'string') {
     try {
@@ -83,6 +98,7 @@ export function checkBundle(input: JsonValue | Bundle | string): Map<string, Art
       actual: sealed,
     });
   }
+  if (options.publicKey !== undefined) checkBundleSignature(bundle.bundleHash, bundle.signature, options.publicKey);
 
   const byName = new Map<string, ArtifactVersion[]>();
   bundle.versions.forEach((raw, index) => {
@@ -91,6 +107,10 @@ export function checkBundle(input: JsonValue | Bundle | string): Map<string, Art
       throw invalid(`Version ${index} of the bundle is invalid:\n${z.prettifyError(parsed.error)}`, { index });
     }
     const version = parsed.data;
+    // PostgreSQL text and jsonb cannot hold NUL, and SQLite would: refused alike on both.
+    if (containsNul(version)) {
+      throw invalid(`${version.name}@${version.version} holds a NUL character (\\0), which no registry stores.`, { name: version.name, version: version.version });
+    }
     if (versionContentHash(version) !== version.contentHash) {
       throw invalid(`${version.name}@${version.version} does not match its content hash: its source or spec was altered.`, {
         name: version.name,
@@ -119,5 +139,42 @@ export function checkBundle(input: JsonValue | Bundle | string): Map<string, Art
     }
     if (versions.filter((version) => version.status === 'active').length > 1) throw invalid(`${name} has more than one active version.`);
   }
-  return byName;
+  return { bundleHash: bundle.bundleHash, artifacts: byName };
+}
+
+/** A bundle that passed {@link checkBundle}. */
+export interface CheckedBundle {
+  readonly bundleHash: string;
+  /** The versions of each artifact, oldest first. */
+  readonly artifacts: ReadonlyMap<string, readonly ArtifactVersion[]>;
+}
+
+/** What a bundle holds, from {@link readBundle}. */
+export interface BundleSummary {
+  /** The bundle's seal, `contentHash({ format, formatVersion, exportedAt, versions })`. */
+  readonly bundleHash: string;
+  /** The artifacts it holds, sorted by name. */
+  readonly names: string[];
+  /** How many versions it holds, of all artifacts. */
+  readonly versions: number;
+}
+
+/**
+ * Validates a bundle exactly as an import does, writing nothing, and says what it holds: so a
+ * caller can describe an import (an `import-bundle` change) before proposing it.
+ * A corrupted or tampered bundle is `REGISTRY_BUNDLE_INVALID`. With `options.publicKey` (a
+ * `KeyObject` or PEM text of an Ed25519 public key), the bundle must be signed with its
+ * private key: unsigned is `REGISTRY_BUNDLE_UNSIGNED`, wrongly signed `REGISTRY_BUNDLE_INVALID`.
+ *
+ * @example
+ * ```ts
+ * const { bundleHash, names } = readBundle(await readFile('toolkit.json', 'utf8'));
+ * await gate.propose({ kind: 'import-bundle', origin: 'person', bundleHash, names }, { by: 'ana' });
+ * ```
+ */
+export function readBundle(bundle: JsonValue | Bundle | string, options: { readonly publicKey?: BundleKey } = {}): BundleSummary {
+  const { bundleHash, artifacts } = checkBundle(bundle, options.publicKey === undefined ? {} : { publicKey: verifyingKeyOf(options.publicKey) });
+  let versions = 0;
+  for (const list of artifacts.values()) versions += list.length;
+  return { bundleHash, names: [...artifacts.keys()].sort(), versions };
 }

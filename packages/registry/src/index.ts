@@ -1,13 +1,19 @@
 /**
  * `@toolwright/registry`: what exists — tools and prompt sections, their versions,
- * statuses, pins, promotions, rollbacks, diffs and bundles — persisted through kysely in
- * SQLite or PostgreSQL, with change events across processes.
+ * statuses, pins, diffs and bundles — persisted through kysely in SQLite or PostgreSQL, with
+ * change events across processes. This entry reads; the writer, for the gate alone, is
+ * `@toolwright/registry/writer`.
  *
  * @packageDocumentation
  */
-export { createRegistry, REGISTRY_CHANNEL } from './create-registry.js';
-export type { CreateRegistryOptions, RegistryChange, RegistryStore } from './create-registry.js';
+export { createRegistry } from './create-registry.js';
+export type { RegistryStore } from './create-registry.js';
+export { REGISTRY_CHANNEL } from './change-bus.js';
+export type { CreateRegistryOptions } from './store-options.js';
+export type { RegistryChange } from './registry-change.js';
 export type { RegistryDatabase } from './registry-database.js';
-export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from './bundle.js';
+export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, readBundle } from './bundle.js';
+export type { BundleSummary } from './bundle.js';
+export type { BundleKey, BundleSignature, SignedBundle } from './bundle-signature.js';
 export { REGISTRY_MIGRATION_TABLE } from './migrations/registry-migrations.js';
-export type { ArtifactVersion, Bundle, RegisterInput, Registry, RegistryChangeEvent } from '@toolwright/core';
+export type { ArtifactVersion, Bundle, RegistryChangeEvent, RegistryReader } from '@toolwright/core';

@@ -13,10 +13,10 @@ import { noticePostgresSkipped, POSTGRES_URL } from './test-support/backends.js'
 noticePostgresSkipped('@toolwright/registry promotion-race.int.test.ts');
 
 const workerScript = fileURLToPath(new URL('./__fixtures__/promote-worker.mjs', import.meta.url));
-const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/writer.js', import.meta.url));
 const ROUNDS = 40;
 
-/** A registry in its own OS process, answering one line per command. */
+/** A registry writer in its own OS process, answering one line per command. */
 class Worker {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #lines: string[] = [];
@@ -63,7 +63,7 @@ describe.skipIf(POSTGRES_URL === undefined)('two OS processes promoting one tool
   beforeAll(async () => {
     if (!existsSync(dist)) throw new Error(`build the package first (${dist} is missing): npx pnpm@9.15.9 --filter @toolwright/registry build`);
     db = await openDatabase(POSTGRES_URL as string, { schema });
-    observer = await createRegistry({ db });
+    observer = await createRegistry({ database: db });
     workers = ['a', 'b'].map((id) => new Worker(POSTGRES_URL as string, schema, id));
     for (const worker of workers) expect(await worker.next()).toBe('ready');
   });
@@ -109,7 +109,7 @@ describe.skipIf(POSTGRES_URL === undefined)('two OS processes promoting one tool
     log.forEach((change, index) => expect(change.previous, `promotion ${index}`).toBe(index === 0 ? undefined : log[index - 1]?.version));
     expect((await observer.active('total_fares'))?.version).toBe(log.at(-1)?.version);
 
-    // A third process-level instance heard every change through LISTEN/NOTIFY.
+    // A reader in a third process heard every change through LISTEN/NOTIFY.
     await vi.waitFor(() => expect(heard.filter((event) => event.type === 'promoted')).toHaveLength(promotions), { timeout: 10_000 });
     expect(heard.filter((event) => event.type === 'registered')).toHaveLength(2 * ROUNDS);
   });

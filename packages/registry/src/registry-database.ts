@@ -21,6 +21,7 @@ export interface RegistryDatabase {
   /** For messages; must not contain a password. */
   readonly url: string;
   readonly kysely: SchemalessKysely;
-  listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>>;
+  /** `options.onReconnect`: called when a dropped LISTEN connection listens again (the registry then re-reads the change log). */
+  listen(channel: string, listener: (payload: string) => void, options?: { readonly onReconnect?: () => void }): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { CaseRun, JsonValue, RegressionCase, RunResult } from '@toolwright/core';
-import { formatDifferences, jsonDifferences } from './json-compare.js';
+import { formatDifferences, jsonDifferences, type Tolerance } from './json-compare.js';
 import { formatMs } from './latency.js';
 import type { SchemaChecker } from './schema-check.js';
 
@@ -19,7 +19,8 @@ export function checkRun(testCase: RegressionCase, result: RunResult, schemas: S
   const failures: string[] = [];
   const { expect } = testCase;
   if (expect.output !== undefined) {
-    const differences = jsonDifferences(result.value, expect.output, expect.tolerance ?? defaultTolerance, 5);
+    const tolerance = { absolute: expect.tolerance ?? defaultTolerance, relative: expect.relativeTolerance ?? 0 };
+    const differences = jsonDifferences(result.value, expect.output, tolerance, 5);
     if (differences.length > 0) failures.push(`output differs from the golden output: ${formatDifferences(differences).replaceAll('\n', '; ')}`);
   }
   if (expect.schema !== undefined) {
@@ -38,7 +39,7 @@ export function notCompiledRun(code: string, message: string): CaseRun {
 }
 
 /** A readable diff of the two sides' outputs, when both produced one and they differ. */
-export function outputDiff(candidate: JsonValue | undefined, baseline: JsonValue | undefined, tolerance: number): string | undefined {
+export function outputDiff(candidate: JsonValue | undefined, baseline: JsonValue | undefined, tolerance: Tolerance): string | undefined {
   if (candidate === undefined || baseline === undefined) return undefined;
   const differences = jsonDifferences(candidate, baseline, tolerance, 20);
   return differences.length === 0 ? undefined : formatDifferences(differences, { expected: 'baseline', actual: 'candidate' });

@@ -14,6 +14,7 @@ export const caseExpectationSchema = z
   .object({
     output: jsonValueSchema.optional(),
     tolerance: z.number().finite().nonnegative().optional(),
+    relativeTolerance: z.number().nonnegative().max(1).optional(),
     schema: jsonObjectSchema.optional(),
     maxLatencyMs: z.number().finite().positive().optional(),
   })
@@ -83,9 +84,10 @@ export type CaptureOutcome =
 
 /** Drops `undefined` fields so a parsed expectation is a clean `CaseExpectation`. */
 export function cleanExpectation(expect: z.output<typeof caseExpectationSchema>): CaseExpectation {
-  const clean: { output?: JsonValue; tolerance?: number; schema?: z.output<typeof jsonObjectSchema>; maxLatencyMs?: number } = {};
+  const clean: { output?: JsonValue; tolerance?: number; relativeTolerance?: number; schema?: z.output<typeof jsonObjectSchema>; maxLatencyMs?: number } = {};
   if (expect.output !== undefined) clean.output = expect.output;
   if (expect.tolerance !== undefined) clean.tolerance = expect.tolerance;
+  if (expect.relativeTolerance !== undefined) clean.relativeTolerance = expect.relativeTolerance;
   if (expect.schema !== undefined) clean.schema = expect.schema;
   if (expect.maxLatencyMs !== undefined) clean.maxLatencyMs = expect.maxLatencyMs;
   return clean;

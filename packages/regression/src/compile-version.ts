@@ -1,4 +1,4 @@
-import { type CompiledTool, type Sandbox, SandboxError } from '@toolwright/core';
+import { type CompiledTool, type CompileRequest, type Sandbox, SandboxError } from '@toolwright/core';
 import type { VersionUnderTest } from './version-under-test.js';
 
 /** Sandbox codes that mean "this source is refused", as opposed to "the sandbox is unusable". */
@@ -11,21 +11,30 @@ const REFUSED_SOURCE_CODES = new Set<string>([
   'SANDBOX_LOAD_FAILED',
 ]);
 
+/** What a version under test is compiled with. */
+export interface CompileVersionOptions {
+  /** `declared`: the capabilities its manifest requests; `none`: no capability at all. */
+  readonly capabilities: 'declared' | 'none';
+  /** `per-run` for compare (a fresh isolate per case); `warm` for shadow runs, as in production. */
+  readonly isolation: 'warm' | 'per-run';
+}
+
 /** A compiled version, or why its source was refused. Sandbox failures (disposed, unavailable) are thrown. */
 export type CompileOutcome =
   | { readonly ok: true; readonly tool: CompiledTool }
   | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
 
-/** Compiles a version in the sandbox with its own language and capabilities. */
-export async function compileVersion(sandbox: Sandbox, version: VersionUnderTest): Promise<CompileOutcome> {
+/** Compiles a version in the sandbox with its own language and, unless withheld, its capabilities. */
+export async function compileVersion(sandbox: Sandbox, version: VersionUnderTest, options: CompileVersionOptions): Promise<CompileOutcome> {
+  const request: CompileRequest = {
+    name: version.name,
+    source: version.source,
+    language: version.spec.language,
+    capabilities: options.capabilities === 'none' ? [] : version.spec.capabilities,
+    isolation: options.isolation,
+  };
   try {
-    const tool = await sandbox.compile({
-      name: version.name,
-      source: version.source,
-      language: version.spec.language,
-      capabilities: version.spec.capabilities,
-    });
-    return { ok: true, tool };
+    return { ok: true, tool: await sandbox.compile(request) };
   } catch (error) {
     if (SandboxError.isInstance(error) && REFUSED_SOURCE_CODES.has(error.code)) {
       return { ok: false, error: { code: error.code, message: error.message } };

@@ -2,11 +2,21 @@ import type { CaseResult, Diagnosis, Verdict } from '@toolwright/core';
 import { formatMs, percentile } from './latency.js';
 import type { ShadowSummary } from './shadow-summary.js';
 
+/** A case the candidate passed in a fresh isolate but failed when run warm, after earlier calls. */
+export interface StatefulCase {
+  readonly caseId: string;
+  /** How many calls the warm isolate had served before this one. */
+  readonly earlierCalls: number;
+  readonly failure: string;
+}
+
 /** Everything the decision rests on. */
 export interface DecisionInput {
   readonly candidateLabel: string;
   readonly hasBaseline: boolean;
   readonly results: readonly CaseResult[];
+  /** Cases whose outcome changed once the candidate had served earlier calls (from the warm replay). */
+  readonly stateful?: readonly StatefulCase[];
   /** Set when the candidate did not compile: every case then fails. */
   readonly candidateCompileError: { readonly code: string; readonly message: string } | undefined;
   /** Set when the baseline did not compile (e.g. a stricter sandbox): every baseline run counts as failed. */
@@ -17,6 +27,8 @@ export interface DecisionInput {
   readonly minLatencyImprovement: number;
   /** The least shadow agreement accepted, in 0..1. */
   readonly minShadowAgreement: number;
+  /** `none` when both versions ran without capabilities (default `declared`). */
+  readonly capabilities?: 'declared' | 'none';
 }
 
 /** Which problems a diagnosis asks a candidate to fix. */
@@ -95,6 +107,17 @@ export function decide(input: DecisionInput): { decision: Verdict['decision']; r
     if (visible.length > 0) {
       refusals.push(`Regresses on ${count(visible.length, 'case')} the baseline passes (${describeCases(visible)}).`);
     }
+    const stateful = input.stateful ?? [];
+    if (stateful.length > 0) {
+      const shown = stateful
+        .slice(0, 3)
+        .map((entry) => `${entry.caseId} after ${count(entry.earlierCalls, 'earlier call')}: ${entry.failure}`)
+        .join('; ');
+      refusals.push(
+        `Its answers depend on state kept between calls: ${count(stateful.length, 'case')} it passes in a fresh isolate ${stateful.length === 1 ? 'fails' : 'fail'} once it has served earlier calls (${shown}${stateful.length > 3 ? `; and ${stateful.length - 3} more` : ''}). ` +
+          'A tool must give the same answers however many calls it has served; production keeps it warm.',
+      );
+    }
     const changedOutputs = regressions.filter((result) => result.outputDiff !== undefined);
     if (faster && changedOutputs.length > 0) {
       refusals.push(
@@ -161,6 +184,15 @@ export function decide(input: DecisionInput): { decision: Verdict['decision']; r
     } else {
       notes.push(`${capitalise(line)}.`);
     }
+  }
+
+  if (input.capabilities === 'none') {
+    const withheld = results.filter((result) => result.candidate.error?.code === 'CAPABILITY_DENIED').length;
+    const line =
+      withheld > 0
+        ? `Ran without capabilities (capabilities: 'none'), so nothing reached the network: ${withheld} of ${count(total, 'case')} needed a capability and failed with CAPABILITY_DENIED. That is evidence of the candidate without the network, not a test of it; compare again with capabilities 'declared' once a person has approved it.`
+        : `Ran without capabilities (capabilities: 'none'), so nothing reached the network; no case needed one.`;
+    (refusals.length > 0 ? refusals : notes).push(line);
   }
 
   return refusals.length > 0 ? { decision: 'reject', reasons: refusals } : { decision: 'promote', reasons: notes };

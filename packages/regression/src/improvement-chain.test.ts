@@ -47,7 +47,7 @@ describe('the improvement chain on a real flaky tool', () => {
   });
 
   it('measures v1, flags it, rewrites it, proves v2 on stored and held-out cases, and v2 measures better', async () => {
-    const memory = await createMemory({ db });
+    const memory = await createMemory({ database: db });
     const regression = createRegressionRunner({ sandbox, database: db, heldOutShare: 0.35 });
     const v1 = toolVersion({
       name: 'get_quote',

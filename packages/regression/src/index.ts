@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 export { createRegressionRunner } from './regression-runner.js';
-export type { RegressionSuite, ShadowRequest } from './regression-runner.js';
+export type { RegressionSuite, ShadowDisagreement, ShadowRequest } from './regression-runner.js';
 export type { ShadowRun } from './shadow-run.js';
 export type { ShadowSummary } from './shadow-summary.js';
 export { regressionRunnerOptionsSchema } from './options.js';
@@ -17,8 +17,8 @@ export { caseExpectationSchema, captureInputSchema, explicitCaseInputSchema, reg
 export type { CaptureInput, CaptureOutcome, ExplicitCaseInput } from './case-schemas.js';
 export type { RegressionDatabase } from './store/regression-database.js';
 export { REGRESSION_MIGRATION_TABLE } from './store/migrations.js';
-export { jsonDifferences, jsonEqual, formatDifferences } from './json-compare.js';
-export type { JsonDifference } from './json-compare.js';
+export { jsonDifferences, jsonEqual, formatDifferences, withinTolerance } from './json-compare.js';
+export type { JsonDifference, Tolerance } from './json-compare.js';
 export type {
   CaseExpectation,
   CaseResult,

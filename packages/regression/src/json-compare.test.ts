@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDifferences, jsonDifferences, jsonEqual } from './json-compare.js';
+import { formatDifferences, jsonDifferences, jsonEqual, withinTolerance } from './json-compare.js';
 
 describe('jsonDifferences', () => {
   it('finds nothing between values equal as JSON, whatever the key order', () => {
@@ -24,6 +24,18 @@ describe('jsonDifferences', () => {
     expect(jsonEqual({ total: 590.6 }, { total: 590.59 }, 1e-6)).toBe(false);
     expect(jsonEqual('1', 1, 10)).toBe(false);
     expect(jsonEqual([1, 2], { 0: 1, 1: 2 })).toBe(false);
+  });
+
+  it('takes an absolute and a relative tolerance: "to the cent" holds at half a cent, in spite of binary floating point', () => {
+    // 440.595 - 440.59 is 0.005000000000052 in binary floating point.
+    expect(jsonEqual(440.595, 440.59, { absolute: 0.005 })).toBe(true);
+    expect(jsonEqual(440.596, 440.59, { absolute: 0.005 })).toBe(false);
+    expect(jsonEqual(1_000_001, 1_000_000, { relative: 1e-6 })).toBe(true);
+    expect(jsonEqual(1_000_002, 1_000_000, { relative: 1e-6 })).toBe(false);
+    // Whichever is looser counts.
+    expect(jsonEqual(0.004, 0, { absolute: 0.005, relative: 1e-6 })).toBe(true);
+    expect(withinTolerance(0.1 + 0.2, 0.3)).toBe(false);
+    expect(withinTolerance(0.1 + 0.2, 0.3, { absolute: 0, relative: 0 })).toBe(false);
   });
 
   it('stops at the limit', () => {

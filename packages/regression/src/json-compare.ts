@@ -9,16 +9,37 @@ export interface JsonDifference {
 }
 
 /**
- * Every difference between `actual` and `expected`, deep. Numbers are equal when they are
- * within `tolerance` of each other; object key order never matters. Stops after `limit`
- * differences (the count in a message is then "at least").
+ * A numeric tolerance: a number is an absolute one; `{ absolute, relative }` counts two numbers
+ * equal within `absolute`, or within `relative` × the larger magnitude, whichever is looser.
  */
-export function jsonDifferences(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance = 0, limit = 50): JsonDifference[] {
+export type Tolerance = number | { readonly absolute?: number; readonly relative?: number };
+
+/**
+ * Whether two numbers are equal within `tolerance`. A tolerance above 0 allows a further hair
+ * (1e-12 of the magnitude) for binary floating point, so 440.595 is within 0.005 of 440.59.
+ */
+export function withinTolerance(actual: number, expected: number, tolerance: Tolerance = 0): boolean {
+  if (actual === expected) return true;
+  const absolute = typeof tolerance === 'number' ? tolerance : (tolerance.absolute ?? 0);
+  const relative = typeof tolerance === 'number' ? 0 : (tolerance.relative ?? 0);
+  if (absolute <= 0 && relative <= 0) return false;
+  const difference = Math.abs(actual - expected);
+  const magnitude = Math.max(Math.abs(actual), Math.abs(expected));
+  const slack = 1e-12 * Math.max(1, magnitude);
+  return difference <= absolute + slack || difference <= relative * magnitude + slack;
+}
+
+/**
+ * Every difference between `actual` and `expected`, deep. Numbers are equal when they are
+ * within `tolerance` of each other (see {@link withinTolerance}); object key order never
+ * matters. Stops after `limit` differences (the count in a message is then "at least").
+ */
+export function jsonDifferences(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: Tolerance = 0, limit = 50): JsonDifference[] {
   const differences: JsonDifference[] = [];
   const visit = (left: JsonValue | undefined, right: JsonValue | undefined, path: string): void => {
     if (differences.length >= limit) return;
     if (typeof left === 'number' && typeof right === 'number') {
-      if (!(left === right || Math.abs(left - right) <= tolerance)) differences.push({ path, expected: right, actual: left });
+      if (!withinTolerance(left, right, tolerance)) differences.push({ path, expected: right, actual: left });
       return;
     }
     if (Array.isArray(left) && Array.isArray(right)) {
@@ -38,7 +59,7 @@ export function jsonDifferences(actual: JsonValue | undefined, expected: JsonVal
 }
 
 /** True when the two values are equal as JSON, numbers within `tolerance`. */
-export function jsonEqual(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance = 0): boolean {
+export function jsonEqual(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: Tolerance = 0): boolean {
   return jsonDifferences(actual, expected, tolerance, 1).length === 0;
 }
 

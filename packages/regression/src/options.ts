@@ -16,7 +16,7 @@ const databaseSchema = z.custom<RegressionDatabase>(
     value !== null &&
     ((value as Record<string, unknown>)['dialect'] === 'sqlite' || (value as Record<string, unknown>)['dialect'] === 'postgres') &&
     typeof (value as Record<string, unknown>)['kysely'] === 'object',
-  { message: 'a database handle { dialect: "sqlite" | "postgres", kysely }, e.g. openDatabase(url) from @toolwright/memory' },
+  { message: 'a database handle { dialect: "sqlite" | "postgres", kysely }, e.g. openDatabase(url) from @toolwright/store' },
 );
 
 /** Options of {@link createRegressionRunner}, validated with zod. */
@@ -38,6 +38,16 @@ export const regressionRunnerOptionsSchema = z
     minLatencyImprovement: z.number().min(0).max(0.99).default(0.1),
     /** The least agreement with the active version in shadow runs, in 0..1. Default 0.95. */
     minShadowAgreement: z.number().min(0).max(1).default(0.95),
+    /**
+     * The most output bytes (results as JSON, and logs) one `compare` keeps of both versions
+     * together; each side gets half. Cases past a side's half are not run, and fail. Default 16 MiB.
+     */
+    maxComparisonOutputBytes: z.number().int().positive().max(4 * 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+    /**
+     * The most JSON nodes (objects, arrays, strings, numbers, booleans, nulls, keys included) one
+     * `compare` keeps of both versions together; each side gets half. Default 500,000.
+     */
+    maxComparisonOutputNodes: z.number().int().positive().max(1_000_000_000).default(500_000),
     /** The clock for `createdAt` and shadow timestamps (epoch ms). Default `Date.now`. */
     now: z.custom<() => number>((value) => typeof value === 'function', { message: 'a function returning epoch milliseconds' }).optional(),
   })

@@ -105,7 +105,7 @@ export const modelRewriterOptionsSchema = z
     /** Any `LanguageModel`. */
     model: z.custom<LanguageModel>(
       (value) => typeof value === 'object' && value !== null && typeof (value as { generate?: unknown }).generate === 'function',
-      { message: 'a LanguageModel (generate), e.g. openaiModel(...) from @toolwright/core' },
+      { message: 'a LanguageModel (generate), e.g. openaiModel(...) from @toolwright/core/openai' },
     ),
     /** When given, every answer must pass `sandbox.compile` (the static gate); a refusal names the `SandboxError` code. */
     sandbox: z

@@ -1,7 +1,7 @@
 /* global process, console */
 // Benchmarks of @toolwright/safety-policy. Never part of the test run.
 //
-//   npx pnpm@9.15.9 --filter @toolwright/memory --filter @toolwright/safety-policy build
+//   npx pnpm@9.15.9 --filter @toolwright/store --filter @toolwright/safety-policy build
 //   node packages/safety-policy/bench/review.bench.mjs                      # SQLite file only
 //   node packages/safety-policy/bench/review.bench.mjs --postgres postgres://postgres@127.0.0.1:5432/test
 //
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { openDatabase } from '@toolwright/memory';
+import { openDatabase } from '@toolwright/store';
 import { createPolicy, findContradictions } from '../dist/index.js';
 
 const { values: args } = parseArgs({
@@ -57,13 +57,14 @@ function quantile(sorted, q) {
 }
 
 async function bench(label, database) {
-  const policy = createPolicy({
+  const policy = await createPolicy({
     database,
     immutableSections: [{ name: 'safety', text: SAFETY }],
+    // The agent's rules are queued by default; here they are added, so every review runs the contradiction checks against the active rules.
+    approval: { learnedRule: 'allow' },
     evolution: { maxTools: 1e9, changesPerHour: 1e9, rewritesPerTool: { max: 1e9 } },
     trajectory: { freezeAfter: 1e6, acceleration: { minChanges: 1e9 } },
   });
-  await policy.migrate();
   // History: one review per minute over the last HISTORY minutes, across 200 tools and a few learned rules.
   const start = Date.now() - HISTORY * 60_000;
   for (let i = 0; i < HISTORY; i++) {

@@ -1,11 +1,13 @@
 import {
   artifactNameSchema,
   artifactVersionSchema,
+  authorSchema,
   capabilitySchema,
   MAX_SOURCE_LENGTH,
   toolManifestSchema,
   toolNameSchema,
   type ArtifactVersion,
+  type Author,
   type Change,
   type Diagnosis,
   type Verdict,
@@ -15,6 +17,8 @@ import { z } from 'zod';
 const originSchema = z.enum(['agent', 'person']);
 const versionNumberSchema = z.number().int().min(1);
 const sourceSchema = z.string().min(1, 'the source is empty').max(MAX_SOURCE_LENGTH);
+const shareSchema = z.number().min(0, 'a share is between 0 and 1').max(1, 'a share is between 0 and 1');
+const experimentIdSchema = z.string().trim().min(1, 'an experiment id is not empty').max(200);
 
 /** zod schema of core's `Change`, used at the policy's boundary. */
 export const changeSchema = z
@@ -62,10 +66,51 @@ export const changeSchema = z
         toVersion: versionNumberSchema,
       })
       .strict(),
+    z
+      .object({
+        kind: z.literal('widen-rollout'),
+        origin: originSchema,
+        name: artifactNameSchema,
+        experimentId: experimentIdSchema,
+        version: versionNumberSchema,
+        baselineVersion: versionNumberSchema,
+        fromShare: shareSchema,
+        toShare: shareSchema,
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('promote-version'),
+        origin: originSchema,
+        name: artifactNameSchema,
+        fromVersion: versionNumberSchema,
+        toVersion: versionNumberSchema,
+        experimentId: experimentIdSchema.optional(),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('import-bundle'),
+        origin: originSchema,
+        bundleHash: z.string().regex(/^[0-9a-f]{64}$/, 'a bundle hash is 64 lowercase hex digits'),
+        names: z.array(artifactNameSchema).max(10_000),
+      })
+      .strict(),
   ])
   .superRefine((change, ctx) => {
     if ((change.kind === 'create-tool' || change.kind === 'rewrite-tool') && change.spec.name !== change.name) {
       ctx.addIssue({ code: 'custom', message: `spec.name "${change.spec.name}" differs from the change's name "${change.name}"`, path: ['spec', 'name'] });
+    }
+    if (change.kind === 'widen-rollout') {
+      if (change.toShare <= change.fromShare) {
+        ctx.addIssue({ code: 'custom', message: `toShare (${change.toShare}) must be larger than fromShare (${change.fromShare}): widening gives the candidate more calls`, path: ['toShare'] });
+      }
+      if (change.version === change.baselineVersion) {
+        ctx.addIssue({ code: 'custom', message: `version and baselineVersion are both ${change.version}: a rollout splits calls between two versions`, path: ['baselineVersion'] });
+      }
+    }
+    if (change.kind === 'promote-version' && change.fromVersion === change.toVersion) {
+      ctx.addIssue({ code: 'custom', message: `fromVersion and toVersion are both ${change.toVersion}: that version is already active`, path: ['toVersion'] });
     }
   });
 
@@ -100,6 +145,13 @@ export const policyContextSchema = z
     current: artifactVersionSchema.optional(),
     diagnosis: diagnosisShapeSchema.optional(),
     verdict: verdictShapeSchema.optional(),
+    candidate: artifactVersionSchema.optional(),
+    inForce: z
+      .object({
+        learnedRules: z.array(z.object({ name: artifactNameSchema, author: authorSchema, since: z.number().int().nonnegative() }).strict()).max(100_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -110,4 +162,10 @@ export interface ReviewInput {
   readonly current: ArtifactVersion | undefined;
   readonly diagnosis: Diagnosis | undefined;
   readonly verdict: Verdict | undefined;
+  /** The registered version the change would make active. */
+  readonly candidate: ArtifactVersion | undefined;
+  /** A dry run before testing: judge a tool change without a verdict as it will be once its cases pass. */
+  readonly assumeTested?: boolean;
+  /** The registry's active learned rules, oldest first, when the caller read them. */
+  readonly inForce: { readonly learnedRules: readonly { readonly name: string; readonly author: Author; readonly since: number }[] } | undefined;
 }

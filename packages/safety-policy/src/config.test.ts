@@ -1,5 +1,5 @@
 import { sha256 } from '@toolwright/core';
-import { openDatabase, type Database } from '@toolwright/memory';
+import { openDatabase, type Database } from '@toolwright/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicy, policyConfigSchema } from './index.js';
 
@@ -25,13 +25,14 @@ describe('policyConfigSchema', () => {
         network: 'needs-approval',
         untestedTool: 'needs-approval',
         promptChange: 'needs-approval',
-        learnedRule: 'allow',
+        learnedRule: 'needs-approval',
         agentGrant: 'deny',
         rollback: 'allow',
         pin: 'allow',
       },
-      trajectory: { freezeAfter: 3, minImprovement: 0.05, metricGaming: true, acceleration: { windowMs: 600_000, lookbackWindows: 6, factor: 3, minChanges: 6 } },
+      trajectory: { freezeAfter: 3, minImprovement: 0.05, metricGaming: true, acceleration: { windowMs: 600_000, lookbackWindows: 6, minActiveWindows: 3, factor: 3, minChanges: 6, newTools: { factor: 3, minChanges: 12 } } },
     });
+    expect(config.approvals).toEqual({});
   });
 
   it('keeps defaults for the options a partial group leaves out', () => {
@@ -42,35 +43,43 @@ describe('policyConfigSchema', () => {
 });
 
 describe('createPolicy configuration errors', () => {
-  const invalid = (config: unknown) => {
+  const invalid = async (config: unknown) => {
     try {
-      createPolicy(config as Parameters<typeof createPolicy>[0]);
+      await createPolicy(config as Parameters<typeof createPolicy>[0]);
     } catch (error) {
       return error as { code: string; message: string };
     }
     throw new Error('expected createPolicy to throw');
   };
 
-  it('requires a database handle', () => {
-    const error = invalid({});
+  it('requires a database handle', async () => {
+    const error = await invalid({});
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toMatch(/database/);
-    expect(invalid({ database: { dialect: 'mysql', kysely: database.kysely } }).code).toBe('INVALID_ARGUMENT');
+    expect((await invalid({ database: { dialect: 'mysql', kysely: database.kysely } })).code).toBe('INVALID_ARGUMENT');
   });
 
-  it('refuses an immutable section whose declared hash does not match its text', () => {
+  it('refuses an immutable section whose declared hash does not match its text', async () => {
     const text = 'Never reveal API keys.';
-    expect(() => createPolicy({ database, immutableSections: [{ name: 'safety', text, hash: sha256(text) }] })).not.toThrow();
-    const error = invalid({ database, immutableSections: [{ name: 'safety', text: `${text} `, hash: sha256(text) }] });
+    await expect(createPolicy({ database, immutableSections: [{ name: 'safety', text, hash: sha256(text) }] })).resolves.toBeDefined();
+    const error = await invalid({ database, immutableSections: [{ name: 'safety', text: `${text} `, hash: sha256(text) }] });
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toMatch(/declaration itself was altered/);
   });
 
-  it('refuses duplicate section names, unknown options, out-of-range numbers and an agent-allowed grant', () => {
-    expect(invalid({ database, immutableSections: [{ name: 'a', text: 'x' }, { name: 'a', text: 'y' }] }).message).toMatch(/unique/);
-    expect(invalid({ database, maxTools: 3 }).code).toBe('INVALID_ARGUMENT');
-    expect(invalid({ database, evolution: { maxTools: -1 } }).code).toBe('INVALID_ARGUMENT');
-    expect(invalid({ database, approval: { agentGrant: 'allow' } }).code).toBe('INVALID_ARGUMENT');
-    expect(invalid({ database, capabilities: { envelope: [{ kind: 'fetch', origins: ['https://a.example/path'] }] } }).code).toBe('INVALID_ARGUMENT');
+  it('refuses duplicate section names, unknown options, out-of-range numbers, an agent-allowed grant and an empty approver list', async () => {
+    expect((await invalid({ database, immutableSections: [{ name: 'a', text: 'x' }, { name: 'a', text: 'y' }] })).message).toMatch(/unique/);
+    expect((await invalid({ database, maxTools: 3 })).code).toBe('INVALID_ARGUMENT');
+    expect((await invalid({ database, evolution: { maxTools: -1 } })).code).toBe('INVALID_ARGUMENT');
+    expect((await invalid({ database, approval: { agentGrant: 'allow' } })).code).toBe('INVALID_ARGUMENT');
+    expect((await invalid({ database, capabilities: { envelope: [{ kind: 'fetch', origins: ['https://a.example/path'] }] } })).code).toBe('INVALID_ARGUMENT');
+    expect((await invalid({ database, approvals: { approvers: [] } })).code).toBe('INVALID_ARGUMENT');
+    expect((await invalid({ database, approvals: { approvers: [''] } })).code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('migrates before it resolves: a created policy reads its tables at once', async () => {
+    const policy = await createPolicy({ database });
+    expect(await policy.killSwitch.state()).toEqual({ engaged: false });
+    expect(await policy.approvals.list()).toEqual([]);
   });
 });

@@ -30,6 +30,41 @@ const immutableSectionSchema = z
   });
 
 /**
+ * A phrase or property every evolved prompt section must keep (a disclaimer, a confirmation
+ * before destructive actions): `text` (compared by its skeleton — case, spacing and look-alikes
+ * do not matter) or `pattern` (a regular expression, case-insensitive). `appliesTo` names the
+ * sections that must contain it (exact names, or a prefix ending in `*`); without it, the phrase
+ * must stay in every section whose current text contains it. See the `protected-phrases` rule.
+ */
+const protectedPhraseSchema = z
+  .object({
+    id: z.string().trim().min(1, 'a protected phrase has an id').max(100),
+    text: z.string().trim().min(1, 'a protected phrase text is not empty').max(1000).optional(),
+    pattern: z
+      .string()
+      .min(1)
+      .max(1000)
+      .refine((pattern) => {
+        try {
+          new RegExp(pattern, 'iu');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'pattern is not a valid regular expression (it is compiled with the flags "iu")')
+      .optional(),
+    appliesTo: z.array(z.string().trim().min(1).max(200)).min(1).optional(),
+  })
+  .strict()
+  .refine((phrase) => (phrase.text === undefined) !== (phrase.pattern === undefined), {
+    message: 'a protected phrase has exactly one of text or pattern',
+    path: ['text'],
+  });
+
+/** A protected phrase with its id; see the `protected-phrases` rule. */
+export type ProtectedPhrase = z.output<typeof protectedPhraseSchema>;
+
+/**
  * The policy's configuration. Every rule has a safe default; `database` is the only required field.
  * See the package README for what each option does.
  */
@@ -54,6 +89,14 @@ export const policyConfigSchema = z
       .refine((sections) => new Set(sections.map((section) => section.name)).size === sections.length, {
         message: 'immutable section names must be unique',
       }),
+    /** Phrases every evolved prompt section must keep; a change that drops or weakens one is denied. */
+    protectedPhrases: z
+      .array(protectedPhraseSchema)
+      .max(100)
+      .default([])
+      .refine((phrases) => new Set(phrases.map((phrase) => phrase.id)).size === phrases.length, {
+        message: 'protected phrase ids must be unique',
+      }),
     /** What a failed `verifySections` does besides reporting: engage the kill switch (default), or only report. */
     sectionTamper: z.enum(['engage-kill-switch', 'report']).default('engage-kill-switch'),
     killSwitch: z
@@ -65,7 +108,11 @@ export const policyConfigSchema = z
       .prefault({}),
     learnedRules: z
       .object({
-        /** At most this many active learned rules; adding one more retires the oldest, by a recorded change. */
+        /**
+         * At most this many active learned rules (the registry's, when the caller passes
+         * `context.inForce`); adding one more retires the oldest — for an agent's rule, the oldest
+         * agent-authored one (a person's rule is never retired by the agent's) — by a recorded change.
+         */
         max: z.number().int().min(1).default(50),
         /** How much two clauses must share to count as the same instruction (see README, "contradiction heuristic"). */
         contradictionThreshold: z.number().min(0.1).max(1).default(0.5),
@@ -105,14 +152,27 @@ export const policyConfigSchema = z
         untestedTool: z.enum(['needs-approval', 'deny']).default('needs-approval'),
         /** Changing or rolling back a (non-immutable) prompt section. */
         promptChange: approvalModeSchema.default('needs-approval'),
-        /** Adding a learned rule (append-only, capped, contradiction-checked). */
-        learnedRule: approvalModeSchema.default('allow'),
+        /**
+         * The agent adding a learned rule. A person by default: the text checks that run first
+         * (contradictions, revocations, look-alikes) are heuristics, and rewordings pass them.
+         */
+        learnedRule: approvalModeSchema.default('needs-approval'),
         /** The agent asking to widen the capability envelope: never automatic. */
         agentGrant: z.enum(['deny', 'needs-approval']).default('deny'),
         /** The agent rolling a tool back to an earlier version. */
         rollback: approvalModeSchema.default('allow'),
         /** The agent pinning or unpinning an artifact that is not pinned. */
         pin: approvalModeSchema.default('allow'),
+      })
+      .strict()
+      .prefault({}),
+    approvals: z
+      .object({
+        /**
+         * Who may approve or reject a queued change. When set, only these ids; always refused:
+         * `agent`, `system`, `policy`, `safety-policy` and the person who proposed the change.
+         */
+        approvers: z.array(z.string().trim().min(1).max(200)).min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -130,10 +190,24 @@ export const policyConfigSchema = z
             windowMs: z.number().int().min(1).default(10 * MINUTE),
             /** How many earlier windows make the baseline rate. */
             lookbackWindows: z.number().int().min(1).default(6),
+            /**
+             * Acceleration is judged only once at least this many of the lookback windows held a
+             * change of the same kind: a young agent has no rate to accelerate from (its bursts are
+             * bounded by `evolution` instead). 0 judges from the first change.
+             */
+            minActiveWindows: z.number().int().min(0).default(3),
             /** Throttle when the current window's count exceeds this multiple of the baseline average... */
             factor: z.number().min(1).default(3),
-            /** ...and reaches at least this many changes. */
+            /** ...and reaches at least this many changes (counting rewrites and every other change but new tools). */
             minChanges: z.number().int().min(1).default(6),
+            /** New tools (a create-tool of a name never created) are counted apart, with their own thresholds. */
+            newTools: z
+              .object({
+                factor: z.number().min(1).default(3),
+                minChanges: z.number().int().min(1).default(12),
+              })
+              .strict()
+              .prefault({}),
           })
           .strict()
           .prefault({}),

@@ -1,39 +1,16 @@
-import {
-  contentHash,
-  parseOrThrow,
-  PolicyError,
-  sha256,
-  ValidationError,
-  type Capability,
-  type Change,
-  type Decision,
-  type DecisionReason,
-  type Policy,
-  type PolicyContext,
-} from '@toolwright/core';
-import { randomUUID } from 'node:crypto';
+import { parseOrThrow, PolicyError, sha256, type Capability, type Change, type Policy, type PolicyContext } from '@toolwright/core';
+import type { InUnit } from '@toolwright/store';
 import { z } from 'zod';
-import { createApprovalQueue, type ApprovalEvidence, type ApprovalQueue } from './approvals.js';
+import { createApprovalQueue, type ApprovalQueue } from './approvals.js';
 import { POLICY_ACTOR, writeAudit } from './audit.js';
-import { changeSchema, policyContextSchema, type ReviewInput } from './change-schema.js';
 import { policyConfigSchema, type PolicyConfig } from './config.js';
-import { gatherFacts } from './facts.js';
 import { createKillSwitch, setKillSwitch, type KillSwitch } from './kill-switch.js';
-import { evaluate } from './rules/evaluate.js';
-import { addLearnedRule, artifactOf, ledgerData, versionsOf, type PolicyRuntime } from './runtime.js';
+import { auditReview, evaluateIn, parseReview, proposerOf, recordReview, toDecision, type PolicyDecision } from './review.js';
+import type { PolicyRuntime } from './runtime.js';
 import { checkSections, type ImmutableSection, type SectionVerification, type StoredSection } from './sections.js';
 import { PolicyStore, type LedgerRule } from './store/policy-store.js';
-import { lineDiff } from './text/line-diff.js';
 
-/** The policy's answer, with what the integrator needs to act on it. */
-export interface PolicyDecision extends Decision {
-  /** `contentHash(change)`: the identity of the change in the ledger and the queue. */
-  readonly changeHash: string;
-  /** With `needs-approval`: the id of the request waiting in `approvals` (the same id for an identical open request). */
-  readonly approvalId?: string;
-  /** With an allowed `add-learned-rule` past the cap: the learned rules retired to make room, oldest first. */
-  readonly retired?: readonly string[];
-}
+export type { PolicyDecision } from './review.js';
 
 /** An artifact frozen by the trajectory guard. */
 export interface FrozenArtifact {
@@ -45,17 +22,48 @@ export interface FrozenArtifact {
 /** An active learned rule, from the policy's ledger. */
 export type LearnedRule = LedgerRule;
 
+/** Options of `review`: the caller's unit of work, and who proposed a person's change. */
+export interface ReviewOptions extends InUnit {
+  /**
+   * For `origin: 'person'`: the person's id, kept with a queued request (the proposer never
+   * decides it). Default: the author of `context.candidate` when a person wrote it, else `person`.
+   */
+  readonly proposedBy?: string;
+}
+
+/** Options of `assess`. */
+export interface AssessOptions extends InUnit {
+  /**
+   * For a tool change assessed before it is tested (no `context.verdict` yet): judge it as it will
+   * be once its cases pass, so `approval.untestedTool` does not decide the dry run. The recorded
+   * review, with the verdict, decides.
+   */
+  readonly assumeTested?: boolean;
+}
+
 /**
  * The safety policy: core's `Policy` plus the approval queue, the kill switch, immutable
  * section verification and the state the rules keep.
  */
 export interface SafetyPolicy extends Policy {
   /**
-   * Reviews one change. Validates it, applies every rule inside one locked transaction, records
-   * it in the ledger (an allowed change counts toward the caps from now on), queues it when it
-   * needs a person, and writes the decision to the audit log.
+   * Reviews one change and records the review. Validates it, takes the policy's write lock, applies
+   * every rule, appends the review to the ledger (`decision.ledgerId`; an allowed change counts
+   * toward the caps from now on, an allowed learned rule is recorded with the retirements in
+   * `decision.retired`) and queues it when it needs a person.
+   *
+   * With `{ unit }` all of it happens inside the caller's transaction (rolled back with it) and no
+   * audit entry is written: the caller writes one, referencing `ledgerId`. Without, it commits on
+   * its own and writes `policy.allow | policy.deny | policy.needs-approval` to the audit log.
    */
-  review(change: Change, context?: PolicyContext): Promise<PolicyDecision>;
+  review(change: Change, context?: PolicyContext, options?: ReviewOptions): Promise<PolicyDecision>;
+  /**
+   * The same rules on the same facts as `review`, as a dry run: records nothing, queues nothing,
+   * audits nothing, takes no lock. For checking risk before anything runs; `review` decides.
+   * With `{ unit }` it reads inside the caller's transaction; with `{ assumeTested: true }` a tool
+   * change without a verdict is judged as it will be once tested.
+   */
+  assess(change: Change, context?: PolicyContext, options?: AssessOptions): Promise<PolicyDecision>;
   /** The persisted approval queue. */
   readonly approvals: ApprovalQueue;
   /** The persisted kill switch. */
@@ -70,7 +78,7 @@ export interface SafetyPolicy extends Policy {
   verifySections(stored: readonly StoredSection[]): Promise<SectionVerification>;
   /** `verifySections`, throwing `POLICY_SECTIONS_TAMPERED` when any section is missing or altered. */
   assertSectionsIntact(stored: readonly StoredSection[]): Promise<void>;
-  /** The active learned rules, oldest first. */
+  /** The active learned rules in the policy's ledger, oldest first (the registry's, when every change goes through the gate). */
   learnedRules(): Promise<LearnedRule[]>;
   /** The capability envelope now: the configured one plus what persons granted. */
   envelope(): Promise<Capability[]>;
@@ -78,164 +86,67 @@ export interface SafetyPolicy extends Policy {
   frozen(): Promise<FrozenArtifact[]>;
   /** A person lifts a freeze; the agent may rewrite the artifact again (its trajectory restarts). Returns false when it was not frozen. */
   unfreeze(name: string, step: { readonly by: string; readonly reason: string }): Promise<boolean>;
-  /** Runs the policy's migrations now (otherwise they run on first use). */
-  migrate(): Promise<void>;
 }
 
 const storedSectionsSchema = z.array(z.looseObject({ name: z.string(), text: z.string() }));
 const unfreezeSchema = z.object({ by: z.string().min(1).max(200), reason: z.string().min(1).max(4000) }).strict();
-
-function evidenceFor(review: ReviewInput): ApprovalEvidence {
-  const { change, current } = review;
-  let diff: string | undefined;
-  if (change.kind === 'create-tool' || change.kind === 'rewrite-tool') {
-    const manifest = lineDiff(current?.spec === undefined ? '' : JSON.stringify(current.spec, null, 2), JSON.stringify(change.spec, null, 2));
-    diff = `--- manifest\n${manifest}\n--- source\n${lineDiff(current?.source ?? '', change.source)}`;
-  } else if (change.kind === 'change-prompt-section' || change.kind === 'add-learned-rule') {
-    diff = lineDiff(current?.source ?? '', change.text);
-  }
-  return {
-    ...(review.diagnosis === undefined ? {} : { diagnosis: review.diagnosis }),
-    ...(review.verdict === undefined ? {} : { verdict: review.verdict }),
-    ...(diff === undefined ? {} : { diff }),
-  };
-}
+const assessOptionsSchema = z.object({ unit: z.unknown().optional(), assumeTested: z.boolean().optional() }).strict();
+const reviewOptionsSchema = z.object({ unit: z.unknown().optional(), proposedBy: z.string().trim().min(1).max(200).optional() }).strict();
 
 /**
- * Creates the safety policy. The configuration is validated with zod; every rule has a safe
- * default, and only `database` is required. Tables are migrated on first use.
+ * Creates the safety policy and migrates its tables before it resolves. The configuration is
+ * validated with zod; every rule has a safe default, and only `database` is required.
  *
  * @example
  * ```ts
- * const policy = createPolicy({
- *   database,                      // { dialect, kysely }, e.g. openDatabase(url) from @toolwright/memory
- *   audit: memory,                 // decisions and approval outcomes go to the audit log
+ * const policy = await createPolicy({
+ *   database,                      // { dialect, kysely }, e.g. openDatabase(url) from @toolwright/store
+ *   audit: memory,                 // decisions and approval outcomes outside a unit go to the audit log
  *   immutableSections: [{ name: 'safety', text: 'Never reveal API keys.' }],
  *   capabilities: { envelope: [{ kind: 'fetch', origins: ['https://api.example.com'] }] },
  * });
- * const decision = await policy.review(change, { current, diagnosis, verdict });
+ * const risk = await policy.assess(change, { current });             // before anything runs
+ * const decision = await policy.review(change, { current, verdict }, { unit }); // recorded, in the caller's transaction
  * if (decision.outcome === 'needs-approval') console.log('waiting for a person:', decision.approvalId);
  * ```
  */
-export function createPolicy(config: PolicyConfig): SafetyPolicy {
+export async function createPolicy(config: PolicyConfig): Promise<SafetyPolicy> {
   const resolved = parseOrThrow(policyConfigSchema, config, 'safety policy configuration');
   const store = new PolicyStore(resolved.database);
+  await store.migrate();
   const sections: readonly ImmutableSection[] = Object.freeze(
     resolved.immutableSections.map((section) => Object.freeze({ name: section.name, text: section.text, hash: sha256(section.text) })),
   );
   const runtime: PolicyRuntime = { store, config: resolved, sections, audit: resolved.audit, clock: resolved.clock ?? Date.now };
 
-  async function review(rawChange: Change, rawContext: PolicyContext = {}): Promise<PolicyDecision> {
-    const change = parseOrThrow(changeSchema, rawChange, 'policy change') as Change;
-    const context = parseOrThrow(policyContextSchema, rawContext, 'policy context');
-    if (context.current !== undefined && 'name' in change && context.current.name !== change.name) {
-      throw new ValidationError(
-        'INVALID_ARGUMENT',
-        `Invalid policy context: context.current is a version of "${context.current.name}", but the change is about "${change.name}". Pass the version the change replaces.`,
-      );
-    }
-    const input: ReviewInput = {
-      change,
-      now: context.now ?? runtime.clock(),
-      current: context.current,
-      diagnosis: rawContext.diagnosis,
-      verdict: rawContext.verdict,
-    };
-    const changeHash = contentHash(change);
-    const name = 'name' in change ? change.name : undefined;
-    await store.migrate();
-    const result = await store.locked('review a change', input.now, async (trx) => {
-      const facts = await gatherFacts(store, trx, input, changeHash, resolved);
-      const evaluation = evaluate({ review: input, config: resolved, sections, facts });
-      const reasons: DecisionReason[] = [...evaluation.reasons];
-      const effective = evaluation.outcome === 'allow';
-      await store.appendLedger(trx, {
-        at: input.now,
-        event: 'review',
-        kind: change.kind,
-        origin: change.origin,
-        ...(name === undefined ? {} : { name }),
-        changeHash,
-        outcome: evaluation.outcome,
-        effective,
-        ...(input.diagnosis !== undefined && input.diagnosis.tool === name ? { score: input.diagnosis.score } : {}),
-        data: { ...ledgerData(change), reasons: reasons.map((reason) => reason.rule) },
-      });
-      if (evaluation.freeze && name !== undefined) {
-        await store.appendLedger(trx, {
-          at: input.now,
-          event: 'freeze',
-          kind: change.kind,
-          name,
-          effective: false,
-          data: { reason: 'rewritten repeatedly without measured improvement' },
-        });
-      }
-      let approvalId: string | undefined;
-      if (evaluation.outcome === 'needs-approval') {
-        approvalId = facts.existingProposal;
-        if (approvalId === undefined) {
-          approvalId = randomUUID();
-          await store.insertApproval(trx, { id: approvalId, changeHash, change, evidence: { ...evidenceFor(input) }, reasons, proposedAt: input.now });
-        }
-      }
-      let retired: string[] = [];
-      if (effective && change.kind === 'add-learned-rule') {
-        retired = await addLearnedRule(runtime, trx, change, input.now);
-        if (retired.length > 0) {
-          reasons.push({
-            rule: 'learned-rule-cap',
-            detail: `The cap of ${resolved.learnedRules.max} active learned rules is reached: the oldest (${retired.map((rule) => `"${rule}"`).join(', ')}) is retired by a recorded change.`,
-          });
-        }
-      }
-      return { outcome: evaluation.outcome, reasons, approvalId, retired, freeze: evaluation.freeze };
-    });
-
-    const decision: PolicyDecision = {
-      outcome: result.outcome,
-      reasons: result.reasons,
-      changeHash,
-      ...(result.approvalId === undefined ? {} : { approvalId: result.approvalId }),
-      ...(result.retired.length === 0 ? {} : { retired: result.retired }),
-    };
-    await writeAudit(runtime.audit, {
-      actor: POLICY_ACTOR,
-      action: `policy.${decision.outcome}`,
-      ...artifactOf(change),
-      ...versionsOf(change),
-      reason: decision.reasons.map((reason) => `${reason.rule}: ${reason.detail}`).join(' | '),
-      evidence: {
-        kind: change.kind,
-        origin: change.origin,
-        changeHash,
-        rules: decision.reasons.map((reason) => reason.rule),
-        approvalId: decision.approvalId,
-        retired: decision.retired,
+  async function review(rawChange: Change, rawContext: PolicyContext = {}, rawOptions: ReviewOptions = {}): Promise<PolicyDecision> {
+    const parsed = parseReview(runtime, rawChange, rawContext);
+    const options = parseOrThrow(reviewOptionsSchema, rawOptions, 'review options');
+    const { unit } = rawOptions;
+    const proposedBy = proposerOf(parsed, options.proposedBy);
+    const result = await store.locked(
+      'review a change',
+      parsed.input.now,
+      async (trx) => {
+        const { evaluation, facts } = await evaluateIn(runtime, trx, parsed, 'review');
+        const recorded = await recordReview(runtime, trx, parsed, evaluation, facts, proposedBy);
+        return { decision: toDecision(parsed, evaluation, recorded), freeze: evaluation.freeze };
       },
-    });
-    if (result.freeze && name !== undefined) {
-      await writeAudit(runtime.audit, {
-        actor: POLICY_ACTOR,
-        action: 'policy.freeze',
-        artifact: name,
-        reason: `"${name}" frozen: rewritten repeatedly without measured improvement.`,
-        evidence: { changeHash },
-      });
-    }
-    for (const rule of result.retired) {
-      await writeAudit(runtime.audit, {
-        actor: POLICY_ACTOR,
-        action: 'policy.retire-learned-rule',
-        artifact: rule,
-        reason: `Learned rule "${rule}" retired: the cap of ${resolved.learnedRules.max} active rules was reached when "${name ?? ''}" was added.`,
-        evidence: { changeHash },
-      });
-    }
-    return decision;
+      unit,
+    );
+    if (unit === undefined) await auditReview(runtime, parsed, result.decision, result.freeze);
+    return result.decision;
   }
 
-  async function verifySections(rawStored: readonly StoredSection[]): Promise<SectionVerification> {
+  async function assess(rawChange: Change, rawContext: PolicyContext = {}, rawOptions: AssessOptions = {}): Promise<PolicyDecision> {
+    const options = parseOrThrow(assessOptionsSchema, rawOptions, 'assess options');
+    const base = parseReview(runtime, rawChange, rawContext);
+    const parsed = options.assumeTested === true ? { ...base, input: { ...base.input, assumeTested: true } } : base;
+    const { evaluation } = await store.read('assess a change', (db) => evaluateIn(runtime, db, parsed, 'review'), rawOptions.unit);
+    return toDecision(parsed, evaluation);
+  }
+
+async function verifySections(rawStored: readonly StoredSection[]): Promise<SectionVerification> {
     const stored = parseOrThrow(storedSectionsSchema, rawStored, 'stored prompt sections');
     const verification = checkSections(sections, stored);
     if (!verification.ok) {
@@ -256,6 +167,7 @@ export function createPolicy(config: PolicyConfig): SafetyPolicy {
 
   return {
     review,
+    assess,
     approvals: createApprovalQueue(runtime),
     killSwitch: createKillSwitch(runtime),
     sections,
@@ -272,21 +184,17 @@ export function createPolicy(config: PolicyConfig): SafetyPolicy {
       }
     },
     async learnedRules() {
-      await store.migrate();
       return store.read('read learned rules', (db) => store.activeLearnedRules(db));
     },
     async envelope() {
-      await store.migrate();
       return [...resolved.capabilities.envelope, ...(await store.read('read granted capabilities', (db) => store.grants(db)))];
     },
     async frozen() {
-      await store.migrate();
       return store.read('read frozen artifacts', (db) => store.frozen(db));
     },
     async unfreeze(rawName, rawStep) {
       const name = parseOrThrow(z.string().min(1).max(200), rawName, 'artifact name');
       const step = parseOrThrow(unfreezeSchema, rawStep, 'unfreeze');
-      await store.migrate();
       const now = runtime.clock();
       const lifted = await store.locked(`unfreeze ${name}`, now, async (trx) => {
         const state = await store.freezeState(trx, name);
@@ -299,6 +207,5 @@ export function createPolicy(config: PolicyConfig): SafetyPolicy {
       }
       return lifted;
     },
-    migrate: () => store.migrate(),
   };
 }

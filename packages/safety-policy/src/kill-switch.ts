@@ -1,6 +1,8 @@
-import { parseOrThrow } from '@toolwright/core';
+import { parseOrThrow, ToolwrightError, type AuditEntryInput } from '@toolwright/core';
+import type { UnitOfWork } from '@toolwright/store';
 import { z } from 'zod';
-import { POLICY_ACTOR, writeAudit } from './audit.js';
+import { POLICY_ACTOR, toJsonObject, writeAudit } from './audit.js';
+import type { PolicyAuditSink } from './config.js';
 import type { PolicyRuntime } from './runtime.js';
 import type { KillSwitchState } from './store/policy-store.js';
 
@@ -24,18 +26,51 @@ export interface KillSwitch {
 
 const inputSchema = z.object({ by: z.string().min(1).max(200), reason: z.string().min(1).max(4000) }).strict();
 
-/** Sets the switch and audits it. `system` marks the policy acting on its own (a failed section check). */
+/** An audit sink whose `audit` takes `{ unit }` (a Memory of `@toolwright/memory` does): the entry then joins the unit. */
+interface UnitAuditSink {
+  audit(entry: AuditEntryInput, options?: { readonly unit?: UnitOfWork }): Promise<unknown>;
+}
+
+/** True when the sink declares a second parameter, the options a unit is passed in. */
+function joinsUnits(sink: PolicyAuditSink): boolean {
+  return typeof sink.audit === 'function' && sink.audit.length >= 2;
+}
+
+const MAX_REASON = 4000;
+
+/**
+ * Sets the switch and audits it. `system` marks the policy acting on its own (a failed section
+ * check). With an audit sink that joins units (a Memory of `@toolwright/memory`, created on the
+ * policy's database handle), the flip and its audit entry are one transaction: a crash leaves
+ * both or neither. A sink without units, or one on another handle, gets the entry after the
+ * flip has committed.
+ */
 export async function setKillSwitch(runtime: PolicyRuntime, engaged: boolean, input: KillSwitchInput, system = false): Promise<KillSwitchState> {
-  await runtime.store.migrate();
   const at = runtime.clock();
   const state: KillSwitchState = { engaged, by: input.by, reason: input.reason, at };
-  await runtime.store.locked('set the kill switch', at, (trx) => runtime.store.setKillSwitch(trx, state, at));
-  await writeAudit(runtime.audit, {
-    actor: system ? POLICY_ACTOR : { kind: 'person', id: input.by },
+  const entry = {
+    actor: system ? POLICY_ACTOR : ({ kind: 'person', id: input.by } as const),
     action: engaged ? 'policy.kill-switch.engage' : 'policy.kill-switch.release',
     reason: input.reason,
     evidence: { engaged },
-  });
+  } as const;
+  const sink = runtime.audit;
+  if (sink !== undefined && joinsUnits(sink)) {
+    const reason = entry.reason.length > MAX_REASON ? `${entry.reason.slice(0, MAX_REASON - 1)}…` : entry.reason;
+    try {
+      await runtime.store.inNewUnit('set the kill switch', async (unit) => {
+        await runtime.store.locked('set the kill switch', at, (trx) => runtime.store.setKillSwitch(trx, state, at), unit);
+        await (sink as unknown as UnitAuditSink).audit({ ...entry, reason, evidence: toJsonObject(entry.evidence) }, { unit });
+      });
+      return state;
+    } catch (error) {
+      // A sink on another database handle refuses the unit (INVALID_ARGUMENT) before writing:
+      // nothing was committed, so fall back to the flip, then the entry.
+      if (!ToolwrightError.isInstance(error) || error.code !== 'INVALID_ARGUMENT') throw error;
+    }
+  }
+  await runtime.store.locked('set the kill switch', at, (trx) => runtime.store.setKillSwitch(trx, state, at));
+  await writeAudit(sink, entry);
   return state;
 }
 
@@ -43,7 +78,6 @@ export async function setKillSwitch(runtime: PolicyRuntime, engaged: boolean, in
 export function createKillSwitch(runtime: PolicyRuntime): KillSwitch {
   return {
     async state() {
-      await runtime.store.migrate();
       return runtime.store.read('read the kill switch', (db) => runtime.store.killSwitch(db));
     },
     async engage(input) {

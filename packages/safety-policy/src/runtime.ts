@@ -2,7 +2,7 @@ import type { Change } from '@toolwright/core';
 import type { Transaction } from 'kysely';
 import type { PolicyAuditSink, ResolvedPolicyConfig } from './config.js';
 import type { ImmutableSection } from './sections.js';
-import type { PolicyStore } from './store/policy-store.js';
+import type { PolicyStore, RuleOrigin } from './store/policy-store.js';
 import type { PolicyTables } from './store/tables.js';
 
 /** What the parts of one policy share. */
@@ -18,6 +18,9 @@ export interface PolicyRuntime {
 export function ledgerData(change: Change): Record<string, unknown> {
   if (change.kind === 'add-learned-rule') return { text: change.text };
   if (change.kind === 'grant-capability') return { capability: change.capability };
+  if (change.kind === 'import-bundle') return { bundleHash: change.bundleHash, names: change.names };
+  if (change.kind === 'widen-rollout') return { experimentId: change.experimentId, fromShare: change.fromShare, toShare: change.toShare };
+  if (change.kind === 'promote-version' && change.experimentId !== undefined) return { experimentId: change.experimentId };
   return {};
 }
 
@@ -29,7 +32,10 @@ export function versionsOf(change: Change): { fromVersion?: number; toVersion?: 
     case 'change-prompt-section':
       return change.fromVersion === undefined ? {} : { fromVersion: change.fromVersion };
     case 'rollback':
+    case 'promote-version':
       return { fromVersion: change.fromVersion, toVersion: change.toVersion };
+    case 'widen-rollout':
+      return { fromVersion: change.baselineVersion, toVersion: change.version };
     default:
       return {};
   }
@@ -41,29 +47,27 @@ export function artifactOf(change: Change): { artifact?: string } {
 }
 
 /**
- * Records an add-learned-rule that took effect, then retires the oldest active rules beyond the
- * cap, each by a recorded ledger row. Returns the retired names, oldest first.
+ * Records an add-learned-rule that took effect, then retires `retire` (what the cap decided,
+ * oldest first), each by a recorded ledger row.
  */
 export async function addLearnedRule(
   runtime: PolicyRuntime,
   trx: Transaction<PolicyTables>,
-  rule: { readonly name: string; readonly text: string },
+  rule: { readonly name: string; readonly text: string; readonly origin: RuleOrigin },
   now: number,
-): Promise<string[]> {
-  await runtime.store.addLearnedRule(trx, { ...rule, at: now });
-  const active = await runtime.store.activeLearnedRules(trx);
+  retire: readonly string[],
+): Promise<void> {
+  await runtime.store.addLearnedRule(trx, { name: rule.name, text: rule.text, origin: rule.origin, at: now });
+  await runtime.store.retireLearnedRules(trx, retire, now);
   const max = runtime.config.learnedRules.max;
-  const retired = active.slice(0, Math.max(0, active.length - max)).map((rule) => rule.name);
-  await runtime.store.retireLearnedRules(trx, retired, now);
-  for (const name of retired) {
+  for (const name of retire) {
     await runtime.store.appendLedger(trx, {
       at: now,
       event: 'retire-learned-rule',
       kind: 'add-learned-rule',
       name,
       effective: false,
-      data: { reason: `the cap of ${max} active learned rules was reached` },
+      data: { reason: `the cap of ${max} active learned rules was reached when "${rule.name}" was added` },
     });
   }
-  return retired;
 }

@@ -31,7 +31,7 @@ export function classifyDifference(original: string, candidate: string): Section
 export function describeDifference(difference: SectionDifference): string {
   switch (difference) {
     case 'identical':
-      return 'has the same bytes (immutable sections are not re-submitted, even unchanged)';
+      return 'has the same bytes (only a person may write an immutable section, and only with its declared text)';
     case 'whitespace':
       return 'differs only in whitespace';
     case 'look-alike':

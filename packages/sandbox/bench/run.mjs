@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { createSandbox } from '../dist/index.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { checkStaticGate, createSandbox } from '../dist/index.js';
 
 const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=')).map(([key, value]) => [key, value ?? 'true']));
 const quick = args.has('quick');
@@ -195,6 +196,64 @@ const direct = ({ fares }) => fares.reduce((a, b) => a + b, 0);
     `${mb(disposeHeapBefore)} → ${mb(disposeHeapAfter)}; active handles ${handlesBefore} → ${process.getActiveResourcesInfo().length}`,
     'no growth',
   );
+}
+
+// 6. The host's event loop while 256 KiB sources are compiled: the gate runs in a thread, so the
+//    loop keeps turning; the same gate run in place (checkStaticGate) blocks it for its whole time.
+{
+  const sandbox = createSandbox({ timeoutMs: 5_000 });
+  await sandbox.run(await sandbox.compile({ name: 'warm_up', source: TOOL }), { fares: [1] });
+  const budget = 256 * 1024 - 64;
+  const sources = {
+    'a 256 KiB table': `const TABLE = [${'7,'.repeat((budget - 60) / 2)}];\nexport default () => TABLE.length;`,
+    'a 256 KiB member chain (refused)': `export default (a) => a${'.b'.repeat((budget - 30) / 2)};`,
+    'a 256 KiB bracket nest (refused)': `export default () => ${'['.repeat((budget - 30) / 2)}${']'.repeat((budget - 30) / 2)};`,
+  };
+  for (const [label, source] of Object.entries(sources)) {
+    const inPlace = [];
+    const delays = [];
+    for (let i = 0; i < (quick ? 3 : 10); i += 1) {
+      let started = performance.now();
+      checkStaticGate(source);
+      inPlace.push(performance.now() - started);
+      const histogram = monitorEventLoopDelay({ resolution: 5 });
+      histogram.enable();
+      started = performance.now();
+      await sandbox.compile({ name: 'big', source }).catch(() => undefined);
+      histogram.disable();
+      delays.push(histogram.max / 1e6);
+    }
+    inPlace.sort((a, b) => a - b);
+    delays.sort((a, b) => a - b);
+    row(`${label}: the gate run in place blocks the loop (median)`, `${percentile(inPlace, 0.5).toFixed(0)} ms`);
+    row(`${label}: longest event-loop delay during compile (median of runs)`, `${percentile(delays, 0.5).toFixed(1)} ms`, 'no seconds');
+  }
+  await sandbox.dispose();
+}
+
+// 7. Isolation per run (regression candidates): each case loads the tool into a fresh isolate.
+{
+  const sandbox = createSandbox();
+  const warm = await sandbox.compile({ name: 'total_fares', source: TOOL });
+  const perRun = await sandbox.compile({ name: 'total_fares', source: TOOL, isolation: 'per-run' });
+  const inputs = Array.from({ length: 100 }, (_, i) => ({ fares: [i, 2] }));
+  await sandbox.runMany(warm, inputs);
+  await sandbox.runMany(perRun, inputs);
+  const times = { warm: [], perRun: [] };
+  for (let i = 0; i < (quick ? 3 : 10); i += 1) {
+    let started = performance.now();
+    await sandbox.runMany(warm, inputs);
+    times.warm.push(performance.now() - started);
+    started = performance.now();
+    const results = await sandbox.runMany(perRun, inputs);
+    times.perRun.push(performance.now() - started);
+    if (results.some((result) => !result.ok)) throw new Error('a per-run case failed');
+  }
+  times.warm.sort((a, b) => a - b);
+  times.perRun.sort((a, b) => a - b);
+  row('runMany, 100 cases, warm isolate: median', `${percentile(times.warm, 0.5).toFixed(1)} ms`);
+  row('runMany, 100 cases, a fresh isolate per case: median', `${percentile(times.perRun, 0.5).toFixed(1)} ms (${(percentile(times.perRun, 0.5) / 100).toFixed(2)} ms a case)`);
+  await sandbox.dispose();
 }
 
 const [cpu] = cpus();

@@ -7,6 +7,8 @@ describe('@toolwright/sandbox public surface', () => {
   it('exports exactly these runtime values', () => {
     expect(Object.keys(entry).sort()).toEqual([
       'DEFAULT_ISOLATED_VM_MODULES',
+      'MAX_BRACKET_DEPTH',
+      'MAX_SYNTAX_DEPTH',
       'STATIC_GATE_RULES',
       'checkStaticGate',
       'createSandbox',

@@ -1,4 +1,5 @@
 import type { SandboxFaultCode } from '@toolwright/core';
+import type { OutputLimits } from './output-budget.js';
 
 /**
  * Messages between the host and a worker process (Node IPC, JSON). Guest values never cross
@@ -15,14 +16,45 @@ export const CATASTROPHIC_MARKER = 'TOOLWRIGHT_CATASTROPHIC_ERROR:';
 /** Longest error message kept from a guest, in characters. */
 export const MAX_GUEST_MESSAGE_LENGTH = 2_000;
 
+/**
+ * How a compiled tool's isolate lives: `warm` keeps it loaded between runs (module state
+ * persists while it stays warm); `per-run` loads the tool into a fresh isolate for every run,
+ * so nothing one run leaves behind reaches the next.
+ */
+export type ToolIsolation = 'warm' | 'per-run';
+
 /** What a worker needs to know, sent once after it starts. */
-export interface WorkerConfig {
+export interface WorkerConfig extends OutputLimits {
   readonly memoryLimitMb: number;
-  readonly maxOutputBytes: number;
+  /** What the warm isolates of this worker may hold together, in MiB. */
+  readonly maxWorkerMemoryMb: number;
   readonly allowWebAssembly: boolean;
   readonly maxWarmTools: number;
   readonly isolatedVmModules: readonly string[];
   readonly fetch: { readonly timeoutMs: number; readonly maxResponseBytes: number; readonly maxRequests: number };
+  /**
+   * The file descriptor of the worker's progress record, when the host gave it one (see
+   * {@link PROGRESS_RECORD_BYTES}). Set by the worker process wrapper, not by the pool.
+   */
+  readonly progressFd?: number;
+}
+
+/**
+ * The progress record: a small file both processes hold open (the host unlinks it at once),
+ * where the worker writes, before and after each case of a batch, three float64s: the job id,
+ * the case's position, and {@link PROGRESS_RUNNING} or {@link PROGRESS_DONE}. When a worker
+ * dies mid-batch, the host reads it to know exactly which case was running: that case gets
+ * the fault, and no case that ended the worker runs again. One `pwrite` per step, no message.
+ */
+export const PROGRESS_RECORD_BYTES = 24;
+export const PROGRESS_RUNNING = 1;
+export const PROGRESS_DONE = 2;
+
+/** What the progress record said when a worker ended. */
+export interface WorkerProgress {
+  readonly jobId: number;
+  readonly index: number;
+  readonly running: boolean;
 }
 
 /** The outcome of one guest run as a worker reports it; `json` is the result serialised inside the guest. */
@@ -34,6 +66,8 @@ export type WireResult =
       readonly message: string;
       readonly durationMs: number;
       readonly logs: readonly string[];
+      /** Set by the host's pool (never by a worker): the fault ended the worker process. */
+      readonly workerEnded?: boolean;
     };
 
 /** Why loading a module failed, as compile reports it. */
@@ -45,11 +79,20 @@ export type LoadFailure =
 /** What the host sends a worker: its configuration once, then jobs (one at a time), code it asks for, cancellations. */
 export type HostMessage =
   | { readonly type: 'init'; readonly config: WorkerConfig }
-  | { readonly type: 'load'; readonly jobId: number; readonly key: string; readonly name: string; readonly code: string; readonly timeoutMs: number }
+  | {
+      readonly type: 'load';
+      readonly jobId: number;
+      readonly key: string;
+      readonly name: string;
+      readonly code: string;
+      readonly timeoutMs: number;
+      readonly isolation: ToolIsolation;
+    }
   | {
       readonly type: 'run';
       readonly jobId: number;
       readonly key: string;
+      readonly isolation: ToolIsolation;
       readonly inputs: readonly string[];
       readonly timeoutMs: number;
       readonly origins: readonly string[];
@@ -58,6 +101,10 @@ export type HostMessage =
     }
   | { readonly type: 'code'; readonly jobId: number; readonly key: string; readonly name: string; readonly code: string }
   | { readonly type: 'cancel'; readonly jobId: number }
+  /** The handle of `key` is gone on the host: free its isolate and its cached code. */
+  | { readonly type: 'forget'; readonly key: string }
+  /** Answered at once with `pong` (no isolate involved): the transport's bare round trip, for diagnostics. */
+  | { readonly type: 'ping'; readonly id: number }
   | { readonly type: 'exit' };
 
 /** One isolated-vm module the worker tried, and why it did not load. */
@@ -73,4 +120,5 @@ export type WorkerMessage =
   | { readonly type: 'loaded'; readonly jobId: number; readonly failure?: LoadFailure }
   | { readonly type: 'missing'; readonly jobId: number; readonly key: string }
   | { readonly type: 'loading'; readonly jobId: number }
+  | { readonly type: 'pong'; readonly id: number }
   | { readonly type: 'results'; readonly jobId: number; readonly results: readonly { readonly index: number; readonly result: WireResult }[] };

@@ -1,5 +1,6 @@
 import { StorageError } from '@toolwright/core';
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { enableDeferredWal } from './database/sqlite-database.js';
 import { withCurrentSchemaIntrospection } from './current-schema-introspection.js';
 import { toStorageError } from './storage-errors.js';
 
@@ -15,7 +16,7 @@ export type SchemalessKysely = Kysely<any>;
 
 /**
  * The part of a database handle migrations need, declared structurally: `openDatabase(url)`
- * from `@toolwright/memory` returns one, and so does `{ dialect: 'sqlite', kysely }` over any
+ * returns one, and so does `{ dialect: 'sqlite', kysely }` over any
  * kysely instance.
  */
 export interface MigratableDatabase {
@@ -63,7 +64,11 @@ export async function runMigrations(database: MigratableDatabase, plan: Migratio
       // Up to date (the usual case on open): answer without taking the write lock, so opening a
       // store never waits behind another writer. Anything else is decided again under the lock.
       const { unknown, pending } = compare(await appliedMigrations(database.kysely, 'sqlite', plan.table), plan);
-      if (unknown.length === 0 && pending.length === 0) return;
+      if (unknown.length === 0 && pending.length === 0) {
+        enableDeferredWal(database);
+        return;
+      }
+      if (unknown.length > 0) throw tooNew(database, plan, unknown);
       await database.kysely.connection().execute(async (connection) => {
         await sql`begin immediate`.execute(connection);
         try {
@@ -74,6 +79,7 @@ export async function runMigrations(database: MigratableDatabase, plan: Migratio
           throw error;
         }
       });
+      enableDeferredWal(database);
     } else {
       const result = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database.kysely);
       const schema = result.rows[0]?.schema ?? null;

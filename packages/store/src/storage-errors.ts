@@ -25,7 +25,7 @@ export function isUnreachableError(error: unknown): boolean {
     if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_NOTADB' || code === 'SQLITE_PERM') return true;
   }
   const message = error instanceof Error ? error.message : '';
-  if (/Connection terminated|connection timeout|timeout expired|Client has encountered a connection error/i.test(message)) {
+  if (/Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|Client was closed and is not queryable|terminating connection due to administrator command/i.test(message)) {
     return true;
   }
   if (error instanceof AggregateError) return error.errors.some(isUnreachableError);

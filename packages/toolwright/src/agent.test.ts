@@ -48,19 +48,14 @@ const TOTAL_FARES: ToolSpecInput = {
 };
 const FARES = { fares: [229.92, 360.67, 99.5] };
 
-/** Installs total_fares as an integrator would (a person's version, through register and promote). */
+/** Installs total_fares as an integrator would: a person's change, through the gate. */
 async function installTotalFares(tw: Toolwright): Promise<void> {
   const { source, ...spec } = TOTAL_FARES;
-  const version = await tw.registry.register({
-    kind: 'tool',
-    name: 'total_fares',
-    source,
-    spec: { language: 'ts', capabilities: [], examples: [], ...spec } as never,
-    author: { kind: 'person', id: 'integrator' },
-    reason: 'installed by the test',
-    parent: null,
-  });
-  await tw.registry.promote('total_fares', version.version);
+  const outcome = await tw.gate.propose(
+    { kind: 'create-tool', origin: 'person', name: 'total_fares', source, spec: { language: 'ts', capabilities: [], examples: [], ...spec } as never },
+    { by: 'integrator', reason: 'installed by the test' },
+  );
+  expect(outcome.status, outcome.summary).toBe('applied');
 }
 
 for (const kind of ['scripted', 'openai-http'] as const) {
@@ -85,7 +80,7 @@ for (const kind of ['scripted', 'openai-http'] as const) {
       const summary = await tw.memory.summary('total_fares', { lastN: 10 });
       expect(summary).toMatchObject({ count: 1, successCount: 1 });
       const audit = await tw.memory.auditLog({ artifact: 'total_fares' });
-      expect(audit.map((entry) => entry.action)).toContain('tool.create');
+      expect(audit.map((entry) => entry.action)).toContain('create-tool.applied');
     });
 
     it('reuses the tool from a fresh agent on the same database instead of writing it again', async () => {
@@ -170,7 +165,11 @@ for (const kind of ['scripted', 'openai-http'] as const) {
       const summary = await tw.memory.summary('total_fares', { lastN: 10 });
       expect(summary).toMatchObject({ count: 1, successCount: 0, errors: [{ code: 'THROWN', count: 1 }] });
       expect((await tw.memory.lessons()).map((lesson) => lesson.text)).toEqual(['Pass fares as a list of numbers.']);
-      // The lesson went through the policy as a learned rule and is now part of the prompt.
+      // The lesson was proposed to the gate as a learned rule; by default a person approves it first.
+      expect(await tw.registry.list({ kind: 'prompt-section', status: 'active' })).toEqual([]);
+      const [request] = await tw.policy.approvals.list({ status: 'proposed' });
+      expect(request?.change).toMatchObject({ kind: 'add-learned-rule', origin: 'agent', text: 'Pass fares as a list of numbers.' });
+      expect((await tw.approve(request?.id ?? '', { by: 'ada' })).status).toBe('applied');
       const rules = await tw.registry.list({ kind: 'prompt-section', status: 'active' });
       expect(rules.map((rule) => rule.source)).toEqual(['Pass fares as a list of numbers.']);
       expect(rules[0]?.name).toMatch(/^learned\.[0-9a-f]{12}$/);
@@ -180,8 +179,8 @@ for (const kind of ['scripted', 'openai-http'] as const) {
       const { tw, model } = await start(kind, [{ text: 'ok' }]);
       await tw.memory.addLesson({ text: 'Fares are in EUR unless stated.', source: 'person', tags: ['fares'] });
       await tw.memory.addLesson({ text: 'x'.repeat(1990), source: 'person', tags: ['noise'] });
-      const rule = await tw.registry.register({ kind: 'prompt-section', name: 'learned.rounding', source: 'Round money to cents.', author: { kind: 'model', id: 'm' }, reason: 'test', parent: null });
-      await tw.registry.promote('learned.rounding', rule.version);
+      const rule = await tw.gate.propose({ kind: 'add-learned-rule', origin: 'person', name: 'learned.rounding', text: 'Round money to cents.' }, { by: 'ada' });
+      expect(rule.status, rule.summary).toBe('applied');
       await tw.run('Total the fares');
       if (model.model instanceof ScriptedModel) {
         const system = model.model.calls[0]?.request.messages[0]?.content ?? '';
@@ -236,7 +235,9 @@ describe('authoring through the gate', () => {
     expect(calls[1]?.request.messages.at(-1)?.content).toMatch(/the sandbox refused the source — SANDBOX_STATIC_GATE/);
     expect(calls[1]?.request.tools?.map((tool) => tool.name)).toContain('create_tool');
     expect(calls[2]?.request.tools?.map((tool) => tool.name) ?? []).not.toContain('create_tool');
-    expect(await tw.registry.history('total_fares')).toEqual([]);
+    // The refused source stays inspectable as one rejected version; the same source again is refused with the original reason.
+    expect((await tw.registry.history('total_fares')).map((version) => version.status)).toEqual(['rejected']);
+    expect(calls[2]?.request.messages.at(-1)?.content).toMatch(/rejected before/);
   });
 
   it('queues a network tool for a person, who approves it through the same promotion path', async () => {
@@ -256,9 +257,13 @@ describe('authoring through the gate', () => {
     expect(queued?.change).toMatchObject({ kind: 'create-tool', name: 'fare_total_remote' });
 
     const applied = await tw.approve(queued?.id ?? '', { by: 'alice', note: 'reviewed the diff' });
-    expect(applied.active).toMatchObject({ name: 'fare_total_remote', version: 1, status: 'active' });
-    expect(applied.approval.status).toBe('applied');
-    await expect(tw.approve(queued?.id ?? '', { by: 'alice' })).rejects.toMatchObject({ code: 'POLICY_APPROVAL_CONFLICT' });
+    expect(applied.status, applied.summary).toBe('applied');
+    expect(applied.status === 'applied' && applied.version).toMatchObject({ name: 'fare_total_remote', version: 1, status: 'active' });
+    expect((await tw.policy.approvals.get(queued?.id ?? ''))?.status).toBe('applied');
+    // Applying it again changes nothing.
+    const again = await tw.approve(queued?.id ?? '', { by: 'alice' });
+    expect(again.status).toBe('applied');
+    expect((await tw.registry.changeLog('fare_total_remote')).filter((entry) => entry.type === 'promoted')).toHaveLength(1);
   });
 
   it('answers with structured output and no tools for the static baseline', async () => {

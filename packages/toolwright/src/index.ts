@@ -6,19 +6,32 @@
  */
 export { createToolwright } from './create-toolwright.js';
 export type { Toolwright, ToolwrightOptions } from './create-toolwright.js';
-export { applyApproval, findCandidate } from './apply-approval.js';
-export type { AppliedApproval } from './apply-approval.js';
+export type { ToolwrightRolloutOptions } from './rollout-wiring.js';
+export { createGate } from '@toolwright/gate';
+export type { Gate } from '@toolwright/gate';
 
-export { createAgent, generateObject, openaiModel, ToolwrightError } from '@toolwright/core';
+export { createAgent, generateObject, ToolwrightError } from '@toolwright/core';
+export { openaiModel } from '@toolwright/core/openai';
 export type {
   Agent,
   AgentEvent,
   AgentRunOptions,
   AgentRunResult,
+  ChangeGate,
+  GateOutcome,
+  GateStep,
   ImprovementReport,
   LanguageModel,
-  OpenAIModelOptions,
   PromptSection,
 } from '@toolwright/core';
+export type { OpenAIModelOptions } from '@toolwright/core/openai';
 export { offlineModel } from '@toolwright/offline';
 export type { OfflineModelOptions } from '@toolwright/offline';
+export type { ToolwrightWorkerOptions } from './fleet-wiring.js';
+export { IMPROVE_QUEUE, readJobStats, readParkedJobs } from '@toolwright/jobs';
+export type { JobQueue, ParkedJob, QueueStats } from '@toolwright/jobs';
+export type { EvolutionStep, PromptEvolution, ToolwrightEvolutionOptions } from './prompt-evolution-wiring.js';
+export { analyzeFailures, createPromptEvolver, reflectOnBatch } from '@toolwright/core';
+export type { BatchReflection, FailurePattern, ImprovementProposal, PromptRefinement, UserPreference } from '@toolwright/core';
+export { createPreferenceStore } from '@toolwright/safety-policy';
+export type { PreferenceStore } from '@toolwright/safety-policy';

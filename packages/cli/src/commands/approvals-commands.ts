@@ -3,8 +3,9 @@ import type { Toolwright } from 'toolwright';
 import type { CommandContext, CommandDefinition } from '../command.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { formatJson, formatTable, formatTime, truncate } from '../output.js';
+import { reportOutcome } from '../person-change.js';
 import { UsageError } from '../usage-error.js';
-import { PERSON_OPTIONS } from './tools-change-commands.js';
+import { ALLOW_OPTION, PERSON_OPTIONS } from './shared-options.js';
 
 type Approval = Awaited<ReturnType<Toolwright['policy']['approvals']['list']>>[number];
 const STATUSES = ['proposed', 'approved', 'rejected', 'applied'] as const;
@@ -18,6 +19,12 @@ function describeChange(change: Approval['change']): string {
       return `rollback ${change.name} v${change.fromVersion} → v${change.toVersion}`;
     case 'grant-capability':
       return `grant-capability ${JSON.stringify(change.capability)}`;
+    case 'import-bundle':
+      return `import-bundle ${change.bundleHash.slice(0, 12)}… (${change.names.join(', ')})`;
+    case 'widen-rollout':
+      return `widen-rollout ${change.name} v${change.version} ${Math.round(change.fromShare * 100)}% → ${Math.round(change.toShare * 100)}% (experiment ${change.experimentId})`;
+    case 'promote-version':
+      return `promote-version ${change.name} v${change.fromVersion} → v${change.toVersion}${change.experimentId === undefined ? '' : ` (experiment ${change.experimentId})`}`;
     default:
       return `${change.kind} ${change.name}`;
   }
@@ -89,7 +96,11 @@ export const approvalsShowCommand: CommandDefinition = {
         `change:    ${describeChange(approval.change)} (origin ${approval.change.origin})`,
         `proposed:  ${formatTime(approval.proposedAt)}`,
         ...approval.reasons.map((reason) => `why:       ${reason.rule}: ${reason.detail}`),
-        ...(verdict ? [`verdict:   ${verdict.decision}`] : []),
+        ...(verdict
+          ? [`verdict:   ${verdict.decision}`]
+          : isToolChange(approval.change)
+            ? ['verdict:   not run yet: a tool that needs a person runs with its capabilities only once approved, before it is applied']
+            : []),
         ...(approval.evidence.diagnosis ? [`diagnosis: score ${approval.evidence.diagnosis.score.toFixed(2)}, ${approval.evidence.diagnosis.reasons.map((reason) => reason.message).join('; ')}`] : []),
         ...(approval.decidedBy ? [`decided:   by ${approval.decidedBy} at ${formatTime(approval.decidedAt)}${approval.decisionNote ? ` (${approval.decisionNote})` : ''}`] : []),
         ...(approval.appliedBy ? [`applied:   by ${approval.appliedBy} at ${formatTime(approval.appliedAt)}`] : []),
@@ -109,35 +120,38 @@ export const approvalsShowCommand: CommandDefinition = {
  */
 async function decide(
   context: CommandContext,
-  act: (toolwright: Toolwright, request: { readonly id: string; readonly by: string; readonly note: string | undefined; readonly approval: Approval }) => Promise<void>,
+  act: (toolwright: Toolwright, request: { readonly id: string; readonly by: string; readonly note: string | undefined; readonly approval: Approval }) => Promise<ExitCode>,
 ): Promise<ExitCode> {
   const id = context.args['id'] ?? '';
   const by = context.person();
   const note = typeof context.options['note'] === 'string' ? context.options['note'] : undefined;
   const toolwright = await context.open();
   try {
-    await act(toolwright, { id, by, note, approval: await approvalOf(toolwright, id) });
-    return EXIT_CODES.ok;
+    return await act(toolwright, { id, by, note, approval: await approvalOf(toolwright, id) });
   } finally {
     await toolwright.close();
   }
+}
+
+function isToolChange(change: Approval['change']): boolean {
+  return change.kind === 'create-tool' || change.kind === 'rewrite-tool';
 }
 
 /** `toolwright approvals approve <id>`. */
 export const approvalsApproveCommand: CommandDefinition = {
   path: ['approvals', 'approve'],
   summary: 'Approve a queued change and apply it through the promotion path (e.g. promote the candidate).',
-  details: 'Refused (exit 1) when the request is already decided or the kill switch is on.',
+  details: 'A tool is proven on its cases with its capabilities first (a network tool needs --allow for each origin it fetches from), then promoted, in one transaction with the request marked applied and the audit entry. Refused (exit 1) when the request was rejected, the approver may not decide it, or the kill switch is on; approving an applied request again changes nothing (exit 0).',
   positionals: [{ name: 'id' }],
-  options: PERSON_OPTIONS,
+  options: { ...PERSON_OPTIONS, ...ALLOW_OPTION },
   run: (context) =>
     decide(context, async (toolwright, { id, by, note, approval }) => {
-      const applied = await toolwright.approve(id, { by, ...(note === undefined ? {} : { note }) });
-      if (context.json) context.stdout.write(formatJson({ done: true, by, approval: applied.approval, active: applied.active ?? null }));
-      else
-        context.stdout.write(
-          `Approved ${id} (${describeChange(approval.change)}) by ${by}${applied.active ? `: ${applied.active.name} v${applied.active.version} is now active` : ''}.\n`,
-        );
+      const outcome = await toolwright.approve(id, { by, ...(note === undefined ? {} : { note }) });
+      const active = outcome.status === 'applied' ? outcome.version : undefined;
+      return reportOutcome(context, outcome, {
+        message: `Approved ${id} (${describeChange(approval.change)}) by ${by}${active ? `: ${active.name} v${active.version} is now active` : ''}.`,
+        result: { by, approval: await approvalOf(toolwright, id), active: active ?? null },
+      });
     }),
 };
 
@@ -149,9 +163,13 @@ export const approvalsRejectCommand: CommandDefinition = {
   options: PERSON_OPTIONS,
   run: (context) =>
     decide(context, async (toolwright, { id, by, note, approval }) => {
-      await toolwright.reject(id, { by, ...(note === undefined ? {} : { note }) });
-      const after = await approvalOf(toolwright, id);
-      if (context.json) context.stdout.write(formatJson({ done: true, by, approval: after }));
-      else context.stdout.write(`Rejected ${id} (${describeChange(approval.change)}) by ${by}.\n`);
+      const outcome = await toolwright.reject(id, { by, ...(note === undefined ? {} : { note }) });
+      // A rejection is a denial the person asked for: that is this command succeeding.
+      if (outcome.status === 'denied' && outcome.decision.reasons.some((reason) => reason.rule === 'rejected-by-person')) {
+        if (context.json) context.stdout.write(formatJson({ done: true, status: outcome.status, summary: outcome.summary, by, approval: await approvalOf(toolwright, id) }));
+        else context.stdout.write(`Rejected ${id} (${describeChange(approval.change)}) by ${by}.\n`);
+        return EXIT_CODES.ok;
+      }
+      return reportOutcome(context, outcome, { message: outcome.summary, result: {} });
     }),
 };

@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import type { CommandDefinition } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatJson } from '../output.js';
+import { reportOutcome } from '../person-change.js';
 import { UsageError } from '../usage-error.js';
+import { ALLOW_OPTION } from './shared-options.js';
 
 /** `toolwright export [--out file]`. */
 export const exportCommand: CommandDefinition = {
@@ -35,10 +37,10 @@ export const exportCommand: CommandDefinition = {
 /** `toolwright import <file>`. */
 export const importCommand: CommandDefinition = {
   path: ['import'],
-  summary: 'Import a bundle made by `toolwright export`: new tools arrive as they were; new versions of existing tools arrive as candidates.',
-  details: 'The bundle is checked whole (shape, seal, every content hash) before anything is written; a tampered bundle writes nothing (exit 1).',
+  summary: 'Import a bundle made by `toolwright export` through the gate: its versions arrive as candidates, and each version it marks active is proposed as a change of its own.',
+  details: 'The bundle is checked whole (shape, seal, every content hash) before anything is written; a tampered bundle writes nothing (exit 1), and so does the kill switch. Tools are proven on their examples before they become active; changes that need a person are queued (see `toolwright approvals`).',
   positionals: [{ name: 'file' }],
-  options: { by: { type: 'string', valueName: '<person>', description: 'who imports (default: the OS user); kept in the audit log' } },
+  options: { by: { type: 'string', valueName: '<person>', description: 'who imports (default: the OS user); kept in the audit log' }, ...ALLOW_OPTION },
   createsDatabase: true,
   async run(context) {
     const path = context.args['file'] ?? '';
@@ -52,15 +54,20 @@ export const importCommand: CommandDefinition = {
     const by = context.person();
     const toolwright = await context.open();
     try {
-      const result = await toolwright.registry.importBundle(text);
-      await toolwright.memory.audit({
-        actor: { kind: 'person', id: by },
-        action: 'bundle.import',
-        reason: `bundle ${file} imported by ${by} with the toolwright CLI`,
-        evidence: { file, imported: result.imported, skipped: result.skipped },
+      const outcome = await toolwright.gate.importBundle(text, { by, reason: `bundle ${file} imported by ${by} with the toolwright CLI` });
+      const activations = outcome.status === 'applied' ? (outcome.imported?.activations ?? []) : [];
+      const imported = outcome.status === 'applied' ? outcome.imported : undefined;
+      const lines = activations.map((activation) => `  ${activation.status}: ${activation.summary}`);
+      return reportOutcome(context, outcome, {
+        message: [`Imported ${imported?.versions ?? 0} version(s) from ${file} as candidates; ${imported?.skipped ?? 0} already present.`, ...lines].join('\n'),
+        result: {
+          file,
+          by,
+          imported: imported?.versions ?? 0,
+          skipped: imported?.skipped ?? 0,
+          activations: activations.map((activation) => ({ status: activation.status, summary: activation.summary, ...(activation.status === 'queued' ? { approvalId: activation.approvalId } : {}) })),
+        },
       });
-      context.stdout.write(context.json ? formatJson({ file, by, ...result }) : `Imported ${result.imported} version(s) from ${file}; ${result.skipped} already present.\n`);
-      return EXIT_CODES.ok;
     } finally {
       await toolwright.close();
     }

@@ -5,6 +5,7 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { formatJson, formatMs, formatTable } from '../output.js';
 import { readJsonFile } from '../read-json-file.js';
 import { UsageError } from '../usage-error.js';
+import { ALLOW_OPTION } from './shared-options.js';
 
 const examplesSchema = toolExampleSchema.array();
 
@@ -24,7 +25,7 @@ export const runCommand: CommandDefinition = {
     examples: { type: 'string', valueName: '<file>', description: 'JSON file with [{ "input": ..., "output": ... }] examples' },
     model: { type: 'string', valueName: '<name>', description: 'model name, e.g. gpt-4o-mini (default: the offline model)' },
     'base-url': { type: 'string', valueName: '<url>', description: 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1' },
-    allow: { type: 'string', multiple: true, valueName: '<origin>', description: 'an origin tools may fetch from, e.g. https://api.example.com (repeatable; default: none)' },
+    ...ALLOW_OPTION,
   },
   createsDatabase: true,
   async run(context) {
@@ -37,12 +38,19 @@ export const runCommand: CommandDefinition = {
       typeof examplesPath === 'string' ? parseOrThrow(examplesSchema, await readJsonFile(examplesPath, context.cwd, '--examples', 'run'), '--examples file') : undefined;
 
     const cannot: string[] = [];
+    // The offline model answered from a program it could not register (create_tool was refused).
+    let withoutTool: { readonly program: string; readonly refusal: string } | undefined;
     const modelName = stringOption(context.options['model']) ?? context.env['TOOLWRIGHT_MODEL'];
     const baseURL = stringOption(context.options['base-url']) ?? context.env['TOOLWRIGHT_BASE_URL'];
     let model: LanguageModel;
     if (modelName === undefined) {
       if (baseURL !== undefined) throw new UsageError('--base-url needs --model <name> (the model the server should run).', 'run');
-      model = offlineModel({ onEvent: (event) => (event.type === 'cannot' ? cannot.push(event.reason) : undefined) });
+      model = offlineModel({
+        onEvent: (event) => {
+          if (event.type === 'cannot') cannot.push(event.reason);
+          else if (event.type === 'answered-without-tool') withoutTool = { program: event.program, refusal: event.refusal };
+        },
+      });
     } else {
       // An empty OPENAI_API_KEY (a .env template's) is no key at all.
       const apiKey = context.env['OPENAI_API_KEY'] || undefined;
@@ -52,8 +60,7 @@ export const runCommand: CommandDefinition = {
       model = openaiModel({ model: modelName, ...(baseURL === undefined ? {} : { baseURL }), ...(apiKey === undefined ? {} : { apiKey }) });
     }
 
-    const allow = context.lists['allow'] ?? [];
-    const toolwright = await context.open({ model, improve: true, allow });
+    const toolwright = await context.open({ model, improve: true });
     let result: AgentRunResult;
     try {
       result = await toolwright.run(task, { ...(input === undefined ? {} : { input }), ...(examples === undefined ? {} : { examples }) });
@@ -62,7 +69,7 @@ export const runCommand: CommandDefinition = {
     }
     const solved = cannot.length === 0;
     if (context.json) {
-      context.stdout.write(formatJson({ ...result, model: `${model.provider}:${model.modelId}`, solved }));
+      context.stdout.write(formatJson({ ...result, model: `${model.provider}:${model.modelId}`, solved, ...(withoutTool === undefined ? {} : { answeredWithoutTool: withoutTool }) }));
     } else {
       context.stdout.write(`${typeof result.output === 'string' ? result.output : JSON.stringify(result.output)}\n\n`);
       const calls = result.toolCalls.map((call) => [call.name, call.version, call.ok ? 'ok' : `${call.error?.code ?? 'error'}: ${call.error?.message ?? ''}`, formatMs(call.durationMs)]);
@@ -77,6 +84,9 @@ export const runCommand: CommandDefinition = {
           `task id: ${result.taskId}`,
         ].join('\n') + '\n',
       );
+    }
+    if (solved && withoutTool !== undefined && !context.json) {
+      context.stderr.write(`toolwright: answered without a new tool, because create_tool was refused (${withoutTool.refusal}); nothing was registered.\n`);
     }
     if (!solved) {
       context.stderr.write(`toolwright: the model cannot solve this task: ${cannot.join('; ')}\n`);

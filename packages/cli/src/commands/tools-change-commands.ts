@@ -1,15 +1,10 @@
 import { RegistryError } from '@toolwright/core';
 import { historyOf, parseVersion, versionOf } from '../artifact-lookup.js';
-import type { CommandDefinition, OptionDefinition } from '../command.js';
+import type { CommandDefinition } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatJson } from '../output.js';
-import { applyPersonChange } from '../person-change.js';
-
-/** `--by` and `--note`: who takes a person's action, and why. */
-export const PERSON_OPTIONS: Readonly<Record<string, OptionDefinition>> = {
-  by: { type: 'string', valueName: '<person>', description: 'who acts (default: the OS user)' },
-  note: { type: 'string', valueName: '<text>', description: 'why; kept in the audit log' },
-};
+import { proposePersonChange } from '../person-change.js';
+import { ALLOW_OPTION, PERSON_OPTIONS } from './shared-options.js';
 
 /** `toolwright tools rollback <name> <version>`. */
 export const toolsRollbackCommand: CommandDefinition = {
@@ -17,7 +12,7 @@ export const toolsRollbackCommand: CommandDefinition = {
   summary: 'Make a retired version of a tool active again (back, or forward again after a rollback).',
   details: 'The safety policy reviews it as a person\'s change; it is refused while the tool is pinned or the kill switch is on.',
   positionals: [{ name: 'name' }, { name: 'version' }],
-  options: PERSON_OPTIONS,
+  options: { ...PERSON_OPTIONS, ...ALLOW_OPTION },
   async run(context) {
     const name = context.args['name'] ?? '';
     const toVersion = parseVersion(context.args['version'], '<version>', 'tools rollback');
@@ -41,15 +36,10 @@ export const toolsRollbackCommand: CommandDefinition = {
         );
       }
       const by = context.person();
-      return await applyPersonChange(context, toolwright, { kind: 'rollback', origin: 'person', name, fromVersion: active.version, toVersion }, active, async () => {
-        const note = typeof context.options['note'] === 'string' ? `: ${context.options['note']}` : '';
-        const now = await toolwright.registry.rollback(name, toVersion, { reason: `rolled back by ${by} with the toolwright CLI${note}` });
-        return {
-          message: `${name}: v${active.version} → v${now.version} (now active), by ${by}.`,
-          audit: { action: 'tool.rollback', fromVersion: active.version, toVersion: now.version },
-          result: { name, from: active.version, active: now.version, changed: true },
-        };
-      });
+      return await proposePersonChange(context, toolwright, { kind: 'rollback', origin: 'person', name, fromVersion: active.version, toVersion }, () => ({
+        message: `${name}: v${active.version} → v${toVersion} (now active), by ${by}.`,
+        result: { name, from: active.version, active: toVersion, changed: true },
+      }));
     } finally {
       await toolwright.close();
     }
@@ -77,14 +67,10 @@ function pinCommand(kind: 'pin' | 'unpin'): CommandDefinition {
           return EXIT_CODES.ok;
         }
         const by = context.person();
-        return await applyPersonChange(context, toolwright, { kind, origin: 'person', name }, active, async () => {
-          await (kind === 'pin' ? toolwright.registry.pin(name) : toolwright.registry.unpin(name));
-          return {
-            message: `${name} ${kind === 'pin' ? 'pinned' : 'unpinned'} by ${by}.`,
-            audit: { action: `tool.${kind}`, ...(active ? { toVersion: active.version } : {}) },
-            result: { name, pinned: kind === 'pin', changed: true },
-          };
-        });
+        return await proposePersonChange(context, toolwright, { kind, origin: 'person', name }, () => ({
+          message: `${name} ${kind === 'pin' ? 'pinned' : 'unpinned'} by ${by}${active === undefined ? '' : ` (at v${active.version})`}.`,
+          result: { name, pinned: kind === 'pin', changed: true },
+        }));
       } finally {
         await toolwright.close();
       }

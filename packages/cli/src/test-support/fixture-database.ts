@@ -63,14 +63,14 @@ export async function makeFixtureDatabase(directory: string, service: FlakyServi
       capabilities: [{ kind: 'fetch' as const, origins: [service.origin] }],
       examples: [],
     };
-    const v1 = await tw.registry.register({ kind: 'tool', name: 'get_quote', source: V1(service.origin), spec, author: { kind: 'person', id: 'integrator' }, reason: "yesterday's tool: no retry, no timeout", parent: null });
-    await tw.registry.promote('get_quote', v1.version);
+    const v1 = await tw.gate.propose({ kind: 'create-tool', origin: 'person', name: 'get_quote', source: V1(service.origin), spec }, { by: 'integrator', reason: "yesterday's tool: no retry, no timeout" });
+    if (v1.status !== 'applied') throw new Error(`installing get_quote failed: ${v1.summary}`);
     await tw.run('Quote every key');
 
     const rateSpec = { ...spec, name: 'get_rate', description: 'An exchange rate from the quote service.' };
     const rateSource = V1(service.origin).replace('getQuote', 'getRate');
-    await tw.registry.register({ kind: 'tool', name: 'get_rate', source: rateSource, spec: rateSpec, author: { kind: 'model', id: 'scripted' }, reason: 'new capability', parent: null });
-    await tw.policy.review({ kind: 'create-tool', origin: 'agent', name: 'get_rate', spec: rateSpec, source: rateSource });
+    const rate = await tw.gate.propose({ kind: 'create-tool', origin: 'agent', name: 'get_rate', spec: rateSpec, source: rateSource }, { author: { kind: 'model', id: 'scripted' }, reason: 'new capability' });
+    if (rate.status !== 'queued') throw new Error(`proposing get_rate did not queue it: ${rate.summary}`);
   } finally {
     await tw.close();
   }

@@ -1,13 +1,14 @@
 import type { ArtifactVersion } from '../artifact.js';
+import type { AuditAction } from '../audit-actions.js';
 import { ToolwrightError } from '../errors.js';
-import type { Diagnosis } from '../evaluator.js';
-import { contentHash } from '../hash.js';
+import type { Diagnosis, Evaluator } from '../evaluator.js';
+import type { ChangeGate, GateOutcome } from '../gate.js';
 import type { JsonObject } from '../json.js';
-import { asJson } from './as-json.js';
-import type { Change, Decision } from '../policy.js';
+import type { Memory } from '../memory.js';
+import type { RegistryReader } from '../registry.js';
+import type { RegressionRunner } from '../regression.js';
 import type { Candidate, RewriteRequest, Rewriter } from '../rewriter.js';
-import type { CompiledTool } from '../sandbox.js';
-import type { AgentComponents } from './agent.js';
+import { asJson } from './as-json.js';
 
 /** What happened to one tool in one improvement cycle. */
 export interface ToolImprovement {
@@ -28,113 +29,119 @@ export interface ImprovementReport {
   readonly tools: readonly ToolImprovement[];
 }
 
-/** Options of {@link runImprovementCycle}. */
+/** Options of one run of an {@link ImprovementCycle}. */
 export interface ImprovementOptions {
   /** Only this tool; default every active tool. */
   readonly tool?: string;
   /** The window the evaluator judges: the version's last N calls. */
   readonly lastN: number;
-  /** Compiles (and caches) a version in the sandbox. */
-  readonly compile: (version: Pick<ArtifactVersion, 'name' | 'source' | 'spec' | 'contentHash'>) => Promise<CompiledTool>;
 }
+
+/** What {@link createImprovementCycle} needs. */
+export interface ImprovementCycleDependencies {
+  readonly registry: Pick<RegistryReader, 'list' | 'active'>;
+  readonly memory: Pick<Memory, 'flush' | 'summary' | 'audit'>;
+  readonly evaluator: Evaluator;
+  readonly rewriter: Rewriter;
+  /** The visible cases, shown to the rewriter. */
+  readonly regression: Pick<RegressionRunner, 'cases'>;
+  /** Every candidate goes through it: compile, cases, review, promotion or approval, audit. */
+  readonly gate: ChangeGate;
+}
+
+/** Runs one improvement cycle. */
+export type ImprovementCycle = (options: ImprovementOptions) => Promise<ImprovementReport>;
 
 /**
- * One improvement cycle: for each active tool, evaluator → rewriter → policy → sandbox →
- * regression → registry, with every step's outcome in the audit log. Pinned tools are left
- * alone. Errors for one tool are recorded as `failed` and never stop the others.
+ * One improvement cycle: for each active tool, evaluator → rewriter → the gate, candidate by
+ * candidate until one is applied or queued. Pinned tools are left alone. The cycle audits its
+ * own steps (`improve.diagnose`, `improve.no-candidate`, `improve.failed`); the gate audits
+ * each candidate. Errors for one tool are recorded as `failed` and never stop the others.
  */
-export async function runImprovementCycle(components: AgentComponents, options: ImprovementOptions): Promise<ImprovementReport> {
-  const startedAt = Date.now();
-  const active = options.tool === undefined
-    ? await components.registry.list({ kind: 'tool', status: 'active' })
-    : [await components.registry.active(options.tool)].filter((version): version is ArtifactVersion => version !== undefined);
-  await components.memory.flush();
-  const tools: ToolImprovement[] = [];
-  for (const version of active) {
+export function createImprovementCycle(dependencies: ImprovementCycleDependencies): ImprovementCycle {
+  const { registry, memory, evaluator, rewriter, regression, gate } = dependencies;
+
+  const audit = async (action: AuditAction, version: ArtifactVersion, reason: string, evidence: JsonObject = {}): Promise<void> => {
     try {
-      tools.push(await improveTool(components, options, version));
-    } catch (error) {
-      const reason = ToolwrightError.isInstance(error) ? `${error.code}: ${error.message}` : String(error);
-      tools.push({ tool: version.name, version: version.version, outcome: 'failed', reasons: [reason] });
-      await auditQuietly(components, 'improve.failed', version.name, reason, {}, { from: version.version });
+      await memory.audit({ actor: { kind: 'system', id: 'improvement-cycle' }, action, artifact: version.name, fromVersion: version.version, reason: reason.slice(0, 4000), evidence });
+    } catch {
+      // The audit log failing must not hide the cycle's outcome; the report still carries it.
     }
-  }
-  return { startedAt, tools };
+  };
+
+  const improveTool = async (options: ImprovementOptions, active: ArtifactVersion): Promise<ToolImprovement> => {
+    const base = { tool: active.name, version: active.version };
+    if (active.pinned) return { ...base, outcome: 'pinned', reasons: ['pinned: never changed automatically'] };
+
+    const summary = await memory.summary(active.name, { version: active.version, lastN: options.lastN });
+    const baseline = summary.firstAt === undefined ? undefined : await memory.summary(active.name, { version: active.version, since: 0, until: summary.firstAt });
+    const diagnosis = evaluator.evaluate(summary, baseline && baseline.count > 0 ? { baseline } : undefined);
+    if (diagnosis.status === 'insufficient-data') return { ...base, outcome: 'insufficient-data', diagnosis, reasons: [`${summary.count} calls are too few to judge`] };
+    if (!diagnosis.needsRewrite) return { ...base, outcome: 'healthy', diagnosis, reasons: [`score ${diagnosis.score.toFixed(2)}`] };
+    await audit('improve.diagnose', active, diagnosis.reasons.map((reason) => reason.message).join('; '), { diagnosis: asJson(diagnosis) });
+
+    const { candidates, why } = await proposeOrNone(rewriter, {
+      artifact: active,
+      diagnosis,
+      evidence: {
+        recentErrors: summary.recentErrors.map((error) => ({ code: error.code, message: error.message })),
+        failingInputs: [],
+        cases: await regression.cases(active.name, { includeHeldOut: false }),
+      },
+    });
+    if (candidates.length === 0) {
+      const reason = why === undefined ? 'the rewriter proposed no candidate' : `the rewriter proposed no candidate: ${why}`;
+      await audit('improve.no-candidate', active, reason);
+      return { ...base, outcome: 'no-candidate', diagnosis, reasons: [reason] };
+    }
+
+    const reasons: string[] = [];
+    for (const candidate of candidates) {
+      const outcome = await gate.propose(
+        { kind: 'rewrite-tool', origin: 'agent', name: active.name, fromVersion: active.version, spec: candidate.spec, source: candidate.source },
+        { diagnosis, author: candidate.author, reason: candidate.reason },
+      );
+      if (outcome.status === 'applied') return { ...base, outcome: 'promoted', diagnosis, ...newVersion(outcome), reasons: [candidate.reason] };
+      if (outcome.status === 'queued') return { ...base, outcome: 'queued', diagnosis, ...newVersion(outcome), approvalId: outcome.approvalId, reasons: [outcome.summary] };
+      reasons.push(refusal(outcome));
+    }
+    return { ...base, outcome: 'rejected', diagnosis, reasons };
+  };
+
+  return async (options) => {
+    const startedAt = Date.now();
+    const active = options.tool === undefined
+      ? await registry.list({ kind: 'tool', status: 'active' })
+      : [await registry.active(options.tool)].filter((version): version is ArtifactVersion => version !== undefined && version.kind === 'tool');
+    // The evaluator judges what memory holds: every buffered call first.
+    await memory.flush();
+    const tools: ToolImprovement[] = [];
+    for (const version of active) {
+      try {
+        tools.push(await improveTool(options, version));
+      } catch (error) {
+        const reason = ToolwrightError.isInstance(error) ? `${error.code}: ${error.message}` : String(error);
+        tools.push({ tool: version.name, version: version.version, outcome: 'failed', reasons: [reason] });
+        await audit('improve.failed', version, reason);
+      }
+    }
+    return { startedAt, tools };
+  };
 }
 
-async function improveTool(components: AgentComponents, options: ImprovementOptions, active: ArtifactVersion): Promise<ToolImprovement> {
-  const { memory, evaluator, rewriter, regression, policy, registry } = components;
-  const base = { tool: active.name, version: active.version };
-  if (active.pinned) return { ...base, outcome: 'pinned', reasons: ['pinned: never changed automatically'] };
+function newVersion(outcome: GateOutcome): { newVersion?: number } {
+  return outcome.version === undefined ? {} : { newVersion: outcome.version.version };
+}
 
-  const summary = await memory.summary(active.name, { version: active.version, lastN: options.lastN });
-  const baseline = summary.firstAt === undefined
-    ? undefined
-    : await memory.summary(active.name, { version: active.version, since: 0, until: summary.firstAt });
-  const diagnosis = evaluator.evaluate(summary, baseline && baseline.count > 0 ? { baseline } : undefined);
-  if (diagnosis.status === 'insufficient-data') return { ...base, outcome: 'insufficient-data', diagnosis, reasons: [`${summary.count} calls are too few to judge`] };
-  if (!diagnosis.needsRewrite) return { ...base, outcome: 'healthy', diagnosis, reasons: [`score ${diagnosis.score.toFixed(2)}`] };
-  await auditQuietly(components, 'improve.diagnose', active.name, diagnosis.reasons.map((reason) => reason.message).join('; '), { diagnosis: asJson(diagnosis) }, { from: active.version });
-
-  const visibleCases = await regression.cases(active.name, { includeHeldOut: false });
-  const { candidates, why } = await proposeOrNone(rewriter, {
-    artifact: active,
-    diagnosis,
-    evidence: {
-      recentErrors: summary.recentErrors.map((error) => ({ code: error.code, message: error.message })),
-      failingInputs: [],
-      cases: visibleCases,
-    },
-  });
-  if (candidates.length === 0) {
-    const reason = why === undefined ? 'the rewriter proposed no candidate' : `the rewriter proposed no candidate: ${why}`;
-    await auditQuietly(components, 'improve.no-candidate', active.name, reason, {}, { from: active.version });
-    return { ...base, outcome: 'no-candidate', diagnosis, reasons: [reason] };
+function refusal(outcome: Exclude<GateOutcome, { status: 'applied' | 'queued' }>): string {
+  switch (outcome.status) {
+    case 'denied':
+      return `denied by policy: ${outcome.summary}`;
+    case 'failed-regression':
+      return `rejected by regression: ${outcome.verdict.reasons.join('; ') || outcome.summary}`;
+    case 'failed':
+      return `failed at the gate: ${outcome.error.code}: ${outcome.error.message}`;
   }
-
-  const reasons: string[] = [];
-  for (const candidate of candidates) {
-    const change: Change = { kind: 'rewrite-tool', origin: 'agent', name: active.name, fromVersion: active.version, spec: candidate.spec, source: candidate.source };
-    try {
-      await options.compile({ name: active.name, source: candidate.source, spec: candidate.spec, contentHash: contentHash({ kind: 'tool', name: active.name, source: candidate.source, spec: candidate.spec }) });
-    } catch (error) {
-      reasons.push(`refused by the sandbox: ${ToolwrightError.isInstance(error) ? `${error.code}: ${error.message}` : String(error)}`);
-      continue;
-    }
-    const version = await registerCandidate(components, candidate);
-    const allCases = await regression.cases(active.name, { includeHeldOut: true });
-    const verdict = await regression.compare({ candidate: version, baseline: active, cases: allCases, diagnosis });
-    if (verdict.decision === 'reject') {
-      reasons.push(`rejected by regression: ${verdict.reasons.join('; ')}`);
-      await registry.reject(active.name, version.version, verdict.reasons.join('; ').slice(0, 4000));
-      await auditQuietly(components, 'regression.reject', active.name, verdict.reasons.join('; '), { totals: asJson(verdict.totals) }, { from: active.version, to: version.version });
-      continue;
-    }
-    // One review, with the evidence: the policy records it and queues it when a person must decide.
-    const decision = await policy.review(change, { current: active, diagnosis, verdict });
-    if (decision.outcome === 'deny') {
-      reasons.push(`denied by policy: ${decisionText(decision)}`);
-      await registry.reject(active.name, version.version, decisionText(decision).slice(0, 4000));
-      await auditQuietly(components, 'policy.deny', active.name, decisionText(decision), { decision: asJson(decision) }, { from: active.version, to: version.version });
-      continue;
-    }
-    if (decision.outcome === 'needs-approval') {
-      await auditQuietly(components, 'approval.queue', active.name, decisionText(decision), decision.approvalId === undefined ? {} : { approvalId: decision.approvalId }, { from: active.version, to: version.version });
-      return {
-        ...base,
-        outcome: 'queued',
-        diagnosis,
-        newVersion: version.version,
-        ...(decision.approvalId === undefined ? {} : { approvalId: decision.approvalId }),
-        reasons: [decisionText(decision)],
-      };
-    }
-    const promoted = await registry.promote(active.name, version.version, { reason: candidate.reason });
-    await regression.addExamples(candidate.spec);
-    await auditQuietly(components, 'improve.promote', active.name, candidate.reason, { totals: asJson(verdict.totals) }, { from: active.version, to: promoted.version });
-    return { ...base, outcome: 'promoted', diagnosis, newVersion: promoted.version, reasons: [candidate.reason] };
-  }
-  return { ...base, outcome: 'rejected', diagnosis, reasons };
 }
 
 /**
@@ -147,44 +154,5 @@ async function proposeOrNone(rewriter: Rewriter, request: RewriteRequest): Promi
   } catch (error) {
     if (ToolwrightError.isInstance(error) && error.code === 'REWRITER_NO_CANDIDATE') return { candidates: [], why: error.message.slice(0, 2000) };
     throw error;
-  }
-}
-
-async function registerCandidate(components: AgentComponents, candidate: Candidate): Promise<ArtifactVersion> {
-  return components.registry.register({
-    kind: 'tool',
-    name: candidate.name,
-    source: candidate.source,
-    spec: candidate.spec,
-    author: candidate.author,
-    reason: candidate.reason,
-    parent: candidate.parent,
-  });
-}
-
-function decisionText(decision: Decision): string {
-  return decision.reasons.map((reason) => `${reason.rule}: ${reason.detail}`).join('; ') || decision.outcome;
-}
-
-async function auditQuietly(
-  components: AgentComponents,
-  action: string,
-  artifact: string,
-  reason: string,
-  evidence: JsonObject,
-  versions: { from?: number; to?: number },
-): Promise<void> {
-  try {
-    await components.memory.audit({
-      actor: { kind: 'system', id: 'improvement-cycle' },
-      action,
-      artifact,
-      ...(versions.from === undefined ? {} : { fromVersion: versions.from }),
-      ...(versions.to === undefined ? {} : { toVersion: versions.to }),
-      reason: reason.slice(0, 4000),
-      evidence,
-    });
-  } catch {
-    // The audit log failing must not hide the cycle's outcome; the report still carries it.
   }
 }

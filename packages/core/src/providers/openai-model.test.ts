@@ -79,7 +79,22 @@ describe('openaiModel', () => {
     const model = await modelWith(() => chatCompletion({ toolCalls: [{ name: 'total_fares', arguments: '{"fares": [1,' }] }));
     const result = await model.generate({ messages: [{ role: 'user', content: 'x' }], tools });
     expect(result.toolCalls[0]).toMatchObject({ name: 'total_fares', input: null, inputError: { raw: '{"fares": [1,' } });
-    expect(result.usage).toEqual({ inputTokens: 0, outputTokens: 0 });
+    expect(result.usage).toEqual({ inputTokens: 0, outputTokens: 0, unknown: true });
+  });
+
+  it('marks the usage unknown when the server sends none, and known when it does', async () => {
+    const model = await modelWith((_request, index) => (index === 0 ? chatCompletion({ content: 'a' }) : chatCompletion({ content: 'b', usage: { promptTokens: 0, completionTokens: 0 } })));
+    expect((await model.generate({ messages: [{ role: 'user', content: 'x' }] })).usage).toEqual({ inputTokens: 0, outputTokens: 0, unknown: true });
+    // A server that truly counted 0 is believed: no flag.
+    expect((await model.generate({ messages: [{ role: 'user', content: 'x' }] })).usage).toEqual({ inputTokens: 0, outputTokens: 0 });
+  });
+
+  it('ends a response body that stalls after its headers with MODEL_TIMEOUT, retrying within timeoutMs each', async () => {
+    const model = await modelWith(() => ({ ...chatCompletion({ content: 'never finished', usage: { promptTokens: 1, completionTokens: 1 } }), stallBody: true }), { timeoutMs: 150, maxRetries: 1 });
+    const error = await model.generate({ messages: [{ role: 'user', content: 'x' }] }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'MODEL_TIMEOUT', details: { attempts: 2, timeoutMs: 150 } });
+    expect((error as Error).message).toContain('timeoutMs (150 ms)');
+    expect(server?.requests).toHaveLength(2);
   });
 
   it('maps finish reasons, including servers that say "stop" with tool calls', async () => {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ModelError } from '../errors.js';
 import { abortableSleep, abortedError, throwIfAborted } from '../internal/abort.js';
 import type { JsonValue } from '../json.js';
-import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, Message, ToolCall, ToolChoice } from '../model.js';
+import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel, Message, TokenUsage, ToolCall, ToolChoice } from '../model.js';
 import { parseOrThrow } from '../validation.js';
 
 const optionsSchema = z
@@ -48,7 +48,11 @@ export interface OpenAIModelOptions {
   readonly initialRetryDelayMs?: number;
   /** Longest wait before a retry. A `retry-after` longer than this fails at once instead of hanging. Default 30 s. */
   readonly maxRetryDelayMs?: number;
-  /** Per-attempt timeout. Default 60 s. */
+  /**
+   * Deadline of one attempt, from sending the request to the last byte of the response body.
+   * The `openai` client's own timeout stops at the headers; this one also ends a body that
+   * stalls after them (`MODEL_TIMEOUT` once the retries are spent). Default 60 s.
+   */
   readonly timeoutMs?: number;
   /**
    * How `responseSchema` is sent: `json_schema` (OpenAI structured outputs; default) or
@@ -109,7 +113,9 @@ export function openaiModel(options: OpenAIModelOptions): LanguageModel {
     async generate(request: GenerateRequest): Promise<GenerateResult> {
       const body = toRequestBody(config.model, request, config.structuredOutput);
       const completion = await withRetries(config, request.signal, (signal) =>
-        client.chat.completions.create(body, { signal, maxRetries: 0, timeout: config.timeoutMs }),
+        withAttemptDeadline(config.timeoutMs, signal, (attemptSignal) =>
+          client.chat.completions.create(body, { signal: attemptSignal, maxRetries: 0, timeout: config.timeoutMs }),
+        ),
       );
       return fromCompletion(completion, request, provider, config.model);
     },
@@ -206,10 +212,11 @@ function fromCompletion(completion: ChatCompletion, request: GenerateRequest, pr
   let finishReason: FinishReason = FINISH_REASONS[choice.finish_reason] ?? 'other';
   // Some compatible servers say "stop" although they returned tool calls.
   if (toolCalls.length > 0 && finishReason === 'stop') finishReason = 'tool-calls';
-  const usage = {
-    inputTokens: completion.usage?.prompt_tokens ?? 0,
-    outputTokens: completion.usage?.completion_tokens ?? 0,
-  };
+  // A server that reports no usage (or only part of it) has not said the call was free.
+  const usage: TokenUsage =
+    typeof completion.usage?.prompt_tokens === 'number' && typeof completion.usage.completion_tokens === 'number'
+      ? { inputTokens: completion.usage.prompt_tokens, outputTokens: completion.usage.completion_tokens }
+      : { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0, unknown: true };
   if (!request.responseSchema) return { text, toolCalls, finishReason, usage };
   let object: JsonValue;
   try {
@@ -242,6 +249,41 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
+/** One attempt outlived its deadline (headers and body); retryable like a connection timeout. */
+class AttemptTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no complete response within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * Runs one attempt under a deadline of our own that covers the whole response: the client's
+ * timer is cleared once headers arrive, so a body that stalls after them would hang. The
+ * attempt's signal aborts the client's fetch (body included); the race settles even if it did not.
+ */
+async function withAttemptDeadline<T>(timeoutMs: number, outer: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const timeout = new AttemptTimeout(timeoutMs);
+      controller.abort(timeout);
+      reject(timeout);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([attempt(controller.signal), deadline]);
+  } catch (error) {
+    if (controller.signal.reason instanceof AttemptTimeout && !outer?.aborted) throw controller.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
 interface RetryConfig {
   readonly maxRetries: number;
   readonly initialRetryDelayMs: number;
@@ -269,6 +311,7 @@ async function withRetries<T>(config: RetryConfig, signal: AbortSignal | undefin
 }
 
 function isRetryable(error: unknown): boolean {
+  if (error instanceof AttemptTimeout) return true;
   if (error instanceof OpenAI.APIConnectionError) return true;
   if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
     return RETRYABLE_STATUS.has(error.status) || error.status >= 500;
@@ -290,6 +333,12 @@ function retryAfterMs(error: unknown): number | undefined {
 
 function toModelError(error: unknown, retries: number, why?: string): ModelError {
   const attempts = `${retries + 1} attempt${retries === 0 ? '' : 's'}`;
+  if (error instanceof AttemptTimeout || error instanceof OpenAI.APIConnectionTimeoutError) {
+    return new ModelError('MODEL_TIMEOUT', `The model server sent no complete response within timeoutMs (${error instanceof AttemptTimeout ? `${error.timeoutMs} ms` : 'the client timeout'}) after ${attempts}: the body stalled or the server is slow. Raise timeoutMs, or check the server.`, {
+      cause: error,
+      details: { attempts: retries + 1, ...(error instanceof AttemptTimeout ? { timeoutMs: error.timeoutMs } : {}) },
+    });
+  }
   if (error instanceof OpenAI.APIError && error.status === 429) {
     return new ModelError('MODEL_RATE_LIMITED', `The model server kept answering 429 (rate limited) after ${attempts}${why ? `: ${why}` : ''}. Wait, lower the request rate, or raise maxRetries.`, {
       cause: error,

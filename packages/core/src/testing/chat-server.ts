@@ -13,6 +13,12 @@ export interface ChatServerReply {
   readonly delayMs?: number;
   /** Destroy the socket instead of answering (a network error for the client). */
   readonly hangUp?: boolean;
+  /**
+   * Send the status, the headers and the first half of the body, then stall: the rest never
+   * comes (until the client gives up or the server closes). A slow model server's habit that
+   * the `openai` client's own timeout, cleared once headers arrive, does not catch.
+   */
+  readonly stallBody?: boolean;
 }
 
 /** A request the server received: method, path, headers and parsed JSON body. */
@@ -92,6 +98,8 @@ export function chatError(status: number, message: string, headers: Record<strin
  *
  * @example
  * ```ts
+ * import { openaiModel } from '@toolwright/core/openai';
+ *
  * const server = await startChatServer(() => chatCompletion({ content: 'hi', usage: { promptTokens: 3, completionTokens: 1 } }));
  * const model = openaiModel({ model: 'test-model', baseURL: server.baseURL, apiKey: 'test' });
  * await model.generate({ messages: [{ role: 'user', content: 'hello' }] });
@@ -134,8 +142,13 @@ export async function startChatServer(handler: ChatServerHandler): Promise<ChatS
           return;
         }
         if (response.destroyed) return;
+        const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
         response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
-        response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+        if (reply.stallBody) {
+          response.write(payload.slice(0, Math.floor(payload.length / 2)));
+          return;
+        }
+        response.end(payload);
       })();
     });
   });

@@ -15,8 +15,8 @@ export interface ScriptedResponse {
   }[];
   /** Defaults to `tool-calls` when there are tool calls, else `stop`. */
   readonly finishReason?: FinishReason;
-  /** Defaults to `{ inputTokens: 0, outputTokens: 0 }`. */
-  readonly usage?: Partial<TokenUsage>;
+  /** Defaults to `{ inputTokens: 0, outputTokens: 0 }`; `'unknown'` plays a server that reported none (`UNKNOWN_USAGE`). */
+  readonly usage?: Partial<TokenUsage> | 'unknown';
   /** With a `responseSchema`: the parsed object; `text` defaults to its JSON. */
   readonly object?: JsonValue;
   /** Waits this long before answering (abortable). */
@@ -145,10 +145,10 @@ export class ScriptedModel implements LanguageModel {
         : { id, name: call.name, input: null, inputError: call.inputError };
     });
     const text = response.text ?? (response.object === undefined ? '' : JSON.stringify(response.object));
-    const usage: TokenUsage = {
-      inputTokens: response.usage?.inputTokens ?? 0,
-      outputTokens: response.usage?.outputTokens ?? 0,
-    };
+    const usage: TokenUsage =
+      response.usage === 'unknown'
+        ? { inputTokens: 0, outputTokens: 0, unknown: true }
+        : { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0, ...(response.usage?.unknown ? { unknown: true as const } : {}) };
     const finishReason = response.finishReason ?? (toolCalls.length > 0 ? 'tool-calls' : 'stop');
     return response.object === undefined
       ? { text, toolCalls, finishReason, usage }

@@ -6,7 +6,7 @@ import { createMemory, openDatabase } from '../../dist/index.js';
 
 const url = process.argv[2];
 const db = await openDatabase(url);
-const memory = await createMemory({ db, batchSize: 100, flushIntervalMs: 5 });
+const memory = await createMemory({ database: db, batchSize: 100, flushIntervalMs: 5 });
 const inputHash = '0'.repeat(64);
 let sequence = 0;
 process.stdout.write('ready\n');

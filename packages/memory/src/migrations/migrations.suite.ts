@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
-import type { SchemalessKysely } from '../database/database.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appliedMigrations, runMigrations } from '@toolwright/store';
+import { appliedMigrations, runMigrations, type SchemalessKysely } from '@toolwright/store';
 import { caught } from '@toolwright/store/testing';
 import { createMemory } from '../create-memory.js';
 import type { Backend, TestDatabase } from '../test-support/backends.js';
@@ -24,18 +23,18 @@ export function describeMigrationSuite(backend: Backend): void {
 
     it('migrates an empty database to the latest schema, and does nothing the second time', async () => {
       expect(await applied()).toEqual([]);
-      const memory = await createMemory({ db: database.db });
+      const memory = await createMemory({ database: database.db });
       await memory.close();
       expect(await applied()).toEqual(allNames);
       expect(allNames.length).toBeGreaterThanOrEqual(2);
-      const again = await createMemory({ db: database.db });
+      const again = await createMemory({ database: database.db });
       await again.close();
       expect(await applied()).toEqual(allNames);
     });
 
     it('lets two instances migrate the same empty database at once', async () => {
       const second = backend.name === 'sqlite' ? database.db : await database.open();
-      const memories = await Promise.all([createMemory({ db: database.db }), createMemory({ db: second })]);
+      const memories = await Promise.all([createMemory({ database: database.db }), createMemory({ database: second })]);
       await Promise.all(memories.map((memory) => memory.close()));
       expect(await applied()).toEqual(allNames);
     });
@@ -65,7 +64,7 @@ export function describeMigrationSuite(backend: Backend): void {
         .values({ at: 1, actor_kind: 'person', actor_id: 'ana', action: 'pin', reason: 'old', evidence: '{}' })
         .execute();
 
-      const memory = await createMemory({ db: database.db });
+      const memory = await createMemory({ database: database.db });
       expect(await applied()).toEqual([first[0], ...rest.map(([name]) => name)]);
       expect((await memory.lessons({ tags: ['refunds'] })).map((lesson) => lesson.text)).toEqual(['old lesson']);
       expect((await memory.lessons({ tags: ['fares'] })).map((lesson) => lesson.tags)).toEqual([['fares', 'fares', 'refunds']]);
@@ -78,12 +77,12 @@ export function describeMigrationSuite(backend: Backend): void {
     });
 
     it('refuses a database migrated by a newer version with STORAGE_SCHEMA_TOO_NEW, and leaves it alone', async () => {
-      await (await createMemory({ db: database.db })).close();
+      await (await createMemory({ database: database.db })).close();
       await database.db.kysely
         .insertInto(MEMORY_MIGRATION_TABLE)
         .values({ name: '9999_from_the_future', timestamp: new Date().toISOString() })
         .execute();
-      const error = await caught(createMemory({ db: database.db }));
+      const error = await caught(createMemory({ database: database.db }));
       expect(error.code).toBe('STORAGE_SCHEMA_TOO_NEW');
       expect(error.message).toContain('9999_from_the_future');
       expect(error.details).toMatchObject({ unknownMigrations: ['9999_from_the_future'] });

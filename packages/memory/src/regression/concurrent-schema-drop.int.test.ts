@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '@toolwright/store';
 import { createMemory } from '../create-memory.js';
-import { openDatabase } from '../database/open-database.js';
 import { noticePostgresSkipped, POSTGRES_URL } from '../test-support/backends.js';
 
 noticePostgresSkipped('@toolwright/memory concurrent-schema-drop.int.test.ts');
@@ -21,7 +21,7 @@ describe.skipIf(POSTGRES_URL === undefined)('migrating while other schemas are d
           const schema = `${prefix}_${worker}_${round}`;
           const db = await openDatabase(POSTGRES_URL as string, { schema });
           try {
-            await (await createMemory({ db })).close();
+            await (await createMemory({ database: db })).close();
           } catch (error) {
             failures.push(String(error));
           } finally {

@@ -1,10 +1,9 @@
+import { type Database, openDatabase } from '@toolwright/store';
 import { postgresBackend as onPostgres, sqliteBackend as onSqlite, type Backend as StoreBackend, type TestDatabase as StoreTestDatabase } from '@toolwright/store/testing';
-import type { Database } from '../database/database.js';
-import { openDatabase } from '../database/open-database.js';
 
 export { noticePostgresSkipped, POSTGRES_URL } from '@toolwright/store/testing';
 
-/** One isolated database for one test, opened with memory's own `openDatabase`. */
+/** One isolated database for one test, opened with `openDatabase` of `@toolwright/store`. */
 export type TestDatabase = StoreTestDatabase<Database>;
 /** A database a suite runs against. */
 export type Backend = StoreBackend<Database>;

@@ -1,7 +1,7 @@
 import { toolNameSchema } from '@toolwright/core';
 import { describe, expect, it } from 'vitest';
 import { FARE_PROGRAMS } from '../test-support/programs.js';
-import { describeProgram, freeName, programInDescription, programLine, programName } from './describe.js';
+import { describeProgram, freeName, programInDescription, programLine, programName, roundsLikeThisVersion } from './describe.js';
 import { parseProgram } from './program.js';
 
 const name = (text: string): string => programName(parseProgram(text));
@@ -48,5 +48,12 @@ describe('descriptions', () => {
     const description = `The sum of the fares.\n${programLine(program)}`;
     expect(programInDescription(description)).toBe('sum(pluck(get($, "fares"), "price"))');
     expect(programInDescription('Adds up fares.')).toBeUndefined();
+    // A rounding program carries the marker of this version's rounding; one written before does not.
+    const rounded = parseProgram('round(mean(pluck(get($, "fares"), "price")), 2)');
+    const current = `The mean.\n${programLine(rounded)}`;
+    expect(programInDescription(current)).toBe('round(mean(pluck(get($, "fares"), "price")), 2)');
+    expect(roundsLikeThisVersion(rounded, current)).toBe(true);
+    expect(roundsLikeThisVersion(rounded, 'The mean.\n[offline program] round(mean(pluck(get($, "fares"), "price")), 2)')).toBe(false);
+    expect(roundsLikeThisVersion(program, description)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { sha256 } from '@toolwright/core';
-import { printProgram, type Comparison, type Program, type Scalar } from './program.js';
+import { printProgram, unfiltered, type Comparison, type Program, type Scalar } from './program.js';
 
 /**
  * Names and descriptions derived from the program alone (never from the task text), so the
@@ -51,6 +51,10 @@ function words(program: Program): string[] {
       return ['round', ...words(program.of), 'to', String(program.digits)];
     case 'difference':
       return [...words(program.left), 'minus', ...words(program.right)];
+    case 'percent_of_all':
+      return ['percent', ...words(program.of)];
+    case 'weighted_mean':
+      return ['weighted_mean', ...words(program.of), program.field, 'by', program.weight];
     case 'group_by':
       return [program.aggregate, ...words(program.of), ...(program.field === undefined ? [] : [program.field]), 'by', program.key];
     default:
@@ -136,6 +140,10 @@ function phrase(program: Program): string {
       return `${phrase(program.of)}, rounded to ${program.digits} decimal place${program.digits === 1 ? '' : 's'}`;
     case 'difference':
       return `${phrase(program.left)} minus ${phrase(program.right)}`;
+    case 'percent_of_all':
+      return `${phrase(program.of)} as a percentage of ${phrase(unfiltered(program.of))}`;
+    case 'weighted_mean':
+      return `the mean of the "${program.field}" of ${phrase(program.of)}, weighted by "${program.weight}"`;
     case 'group_by':
       return `for each "${program.key}" of ${phrase(program.of)}, ${program.field === undefined ? 'how many there are' : `the ${program.aggregate} of "${program.field}"`}`;
   }
@@ -150,9 +158,28 @@ export function describeProgram(program: Program): string {
 /** The line in a tool's description that records its program, read back by {@link programInDescription}. */
 export const PROGRAM_MARKER = '[offline program]';
 
-/** The program line for a description. */
+/**
+ * Marks a description whose `round` rounds on the decimal value. Tools written before it
+ * rounded with `Math.round(x · 10^d) / 10^d`, which differs on some half cents; the reuse check
+ * cannot reproduce them, so it does not reuse them (see {@link roundsLikeThisVersion}).
+ */
+export const DECIMAL_ROUNDING_MARKER = '[offline rounding] decimal';
+
+function usesRound(program: Program): boolean {
+  if (program.op === 'input') return false;
+  if (program.op === 'round') return true;
+  if (program.op === 'difference') return usesRound(program.left) || usesRound(program.right);
+  return usesRound(program.of);
+}
+
+/** The program line for a description (with the rounding marker when the program rounds). */
 export function programLine(program: Program): string {
-  return `${PROGRAM_MARKER} ${printProgram(program)}`;
+  return `${PROGRAM_MARKER} ${printProgram(program)}${usesRound(program) ? `\n${DECIMAL_ROUNDING_MARKER}` : ''}`;
+}
+
+/** Whether a tool's program, read from its description, computes what this version's interpreter does. */
+export function roundsLikeThisVersion(program: Program, description: string): boolean {
+  return !usesRound(program) || description.split('\n').some((line) => line.trim() === DECIMAL_ROUNDING_MARKER);
 }
 
 /** The program text recorded in a tool description, if there is one. */

@@ -58,7 +58,7 @@ describe('emitted TypeScript', () => {
 
   it('reads as named steps, with interfaces for the argument and only the helpers it uses', () => {
     const source = emit('count(filter_by(get($, "fares"), "price", ">", param("threshold")))');
-    expect(source).toContain('interface Fare {\n  from: string;\n  to: string;\n  price: number;\n  carrier: string;\n}');
+    expect(source).toContain('interface Fare {\n  from: string;\n  to: string;\n  price: number;\n  carrier: string;\n  seats: number;\n}');
     expect(source).toContain('interface Input {\n  fares: Fare[];\n  threshold: number;\n  n: number;\n  code: string;\n}');
     expect(source).toContain('export default function testTool(input: Input): number {');
     expect(source).toContain('  const fares = input.fares;\n  const matching = fares.filter((fare) => fare.price > input.threshold);\n  const count = matching.length;\n  return count;');

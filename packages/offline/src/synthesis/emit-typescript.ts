@@ -1,4 +1,4 @@
-import { printProgram, type Comparison, type Program, type Scalar } from './program.js';
+import { printProgram, unfiltered, type Comparison, type Program, type Scalar } from './program.js';
 import { programType } from './program-type.js';
 import type { ValueType } from './value-type.js';
 
@@ -35,9 +35,33 @@ const HELPERS = {
   if (items.length === 0) throw new Error('first of an empty list');
   return items[0] as T;
 }`,
-  roundTo: `function roundTo(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
+  roundTo: `/** Half away from zero on the decimal value (15 significant digits): 1.005 → 1.01, not Math.round's 1. */
+function roundTo(value: number, digits: number): number {
+  // Fast path, same result: away from a half, the binary product rounds to the same integer.
+  const scaled = value * 10 ** digits;
+  const fraction = Math.abs(scaled - Math.trunc(scaled));
+  if (Math.abs(scaled) < 2 ** 52 && Math.abs(fraction - 0.5) > 1e-12 * Math.max(1, Math.abs(scaled))) return Math.round(scaled) / 10 ** digits;
+  const shifted = (text: string, by: number): number => {
+    const [mantissa, exponent = '0'] = text.split('e');
+    return Number(mantissa + 'e' + (Number(exponent) + by));
+  };
+  const magnitude = Math.round(shifted(String(Number(Math.abs(value).toPrecision(15))), digits));
+  return Math.sign(value) * shifted(String(magnitude), -digits);
+}`,
+  weightedMeanOf: `function weightedMeanOf(values: number[], weights: number[]): number {
+  let total = 0;
+  let weight = 0;
+  values.forEach((value, index) => {
+    const w = weights[index] as number;
+    total += value * w;
+    weight += w;
+  });
+  if (weight === 0) throw new Error('weighted mean with weights that add up to 0');
+  return total / weight;
+}`,
+  percentOf: `function percentOf(part: number, whole: number): number {
+  if (whole === 0) throw new Error('percent of 0');
+  return (100 * part) / whole;
 }`,
   ascending: `function ascending(a: number | string, b: number | string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -241,6 +265,19 @@ class Body {
         const left = this.emit(program.left);
         const right = this.emit(program.right);
         return this.bind('difference', `${left} - ${right}`);
+      }
+      case 'percent_of_all': {
+        const part = this.emit(program.of);
+        const whole = this.emit(unfiltered(program.of));
+        return this.bind('percent', `${this.helper('percentOf')}(${part}, ${whole})`);
+      }
+      case 'weighted_mean': {
+        const list = this.emit(program.of);
+        const item = this.item(list);
+        return this.bind(
+          'weightedMean',
+          `${this.helper('weightedMeanOf')}(${list}.map((${item}) => ${item}${access(program.field)}), ${list}.map((${item}) => ${item}${access(program.weight)}))`,
+        );
       }
       case 'group_by': {
         const list = this.emit(program.of);

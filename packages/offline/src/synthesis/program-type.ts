@@ -43,7 +43,10 @@ export function programType(program: Program, input: ValueType): ValueType | und
     case 'filter_by':
       return fieldOf(element, program.field) === undefined ? undefined : of;
     case 'round':
+    case 'percent_of_all':
       return of.kind === 'num' ? NUM : undefined;
+    case 'weighted_mean':
+      return fieldOf(element, program.field)?.kind === 'num' && fieldOf(element, program.weight)?.kind === 'num' ? NUM : undefined;
     case 'group_by':
       return fieldOf(element, program.key) === undefined ? undefined : { kind: 'map', of: NUM };
   }

@@ -39,6 +39,13 @@ export type Program =
   | { readonly op: 'filter_by'; readonly of: Program; readonly field: string; readonly compare: Comparison; readonly value: Scalar }
   | { readonly op: 'round'; readonly of: Program; readonly digits: number }
   | { readonly op: 'difference'; readonly left: Program; readonly right: Program }
+  /**
+   * A count or sum as a percentage of the same count or sum without its filters, takes and drops
+   * ({@link unfiltered}): `100 · count(filter_by(L, …)) / count(L)`, `100 · sum(take(L, 3)) / sum(L)`.
+   */
+  | { readonly op: 'percent_of_all'; readonly of: Program }
+  /** `Σ field · weight / Σ weight` over a list of records. */
+  | { readonly op: 'weighted_mean'; readonly of: Program; readonly field: string; readonly weight: string }
   | {
       readonly op: 'group_by';
       readonly of: Program;
@@ -50,6 +57,35 @@ export type Program =
 
 /** The input: `$`. */
 export const INPUT: Program = { op: 'input' };
+
+const NARROWING = new Set(['filter', 'filter_by', 'take', 'drop']);
+
+const wholes = new WeakMap<Program, Program>();
+
+/** `program` without its filters, takes and drops: the whole that `percent_of_all` divides by. */
+export function unfiltered(program: Program): Program {
+  let whole = wholes.get(program);
+  if (whole === undefined) wholes.set(program, (whole = strip(program)));
+  return whole;
+}
+
+function strip(program: Program): Program {
+  switch (program.op) {
+    case 'input':
+      return program;
+    case 'difference':
+      return { ...program, left: strip(program.left), right: strip(program.right) };
+    default:
+      return NARROWING.has(program.op) ? strip(program.of) : { ...program, of: strip(program.of) };
+  }
+}
+
+/** Whether `percent_of_all` applies: a count or sum whose list is narrowed somewhere (else it is always 100). */
+export function hasWhole(program: Program): boolean {
+  if (program.op !== 'count' && program.op !== 'sum') return false;
+  for (let node: Program = program.of; node.op !== 'input' && node.op !== 'difference'; node = node.of) if (NARROWING.has(node.op)) return true;
+  return false;
+}
 
 /** How many operations the program has (`$` counts one). */
 export function programOperations(program: Program): number {
@@ -94,6 +130,10 @@ export function printProgram(program: Program): string {
       return `round(${printProgram(program.of)}, ${program.digits})`;
     case 'difference':
       return `difference(${printProgram(program.left)}, ${printProgram(program.right)})`;
+    case 'percent_of_all':
+      return `percent_of_all(${printProgram(program.of)})`;
+    case 'weighted_mean':
+      return `weighted_mean(${printProgram(program.of)}, ${s(program.field)}, ${s(program.weight)})`;
     case 'group_by':
       return program.field === undefined
         ? `group_by(${printProgram(program.of)}, ${s(program.key)}, ${s(program.aggregate)})`
@@ -235,6 +275,15 @@ function toProgram(node: Node): Program {
     case 'difference':
       arity(2);
       return { op: 'difference', left: program(0), right: program(1) };
+    case 'percent_of_all': {
+      arity(1);
+      const of = program(0);
+      if (!hasWhole(of)) throw new ProgramSyntaxError('percent_of_all takes a count or sum over a filtered, taken or dropped list');
+      return { op: 'percent_of_all', of };
+    }
+    case 'weighted_mean':
+      arity(3);
+      return { op: 'weighted_mean', of: program(0), field: string(1), weight: string(2) };
     case 'group_by': {
       if (args.length !== 3 && args.length !== 4) throw new ProgramSyntaxError('group_by takes 3 or 4 arguments');
       const aggregate = oneOf(2, GROUP_AGGREGATES);

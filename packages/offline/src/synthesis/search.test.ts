@@ -21,6 +21,62 @@ const lists = (...pairs: [JsonValue, JsonValue][]): ToolExample[] => pairs.map((
 const fares = (truth: (fares: readonly { from: string; to: string; price: number; carrier: string }[]) => JsonValue): ToolExample[] =>
   FARE_SETS.map((set) => ({ input: { fares: [...set] }, output: truth(set) }));
 
+/** Rounding to cents as a person does it: half away from zero on the decimal value (to 15 significant digits). */
+const toCents = (value: number): number => Math.sign(value) * Number(`${Math.round(Number(`${Number(Math.abs(value).toPrecision(15))}e2`))}e-2`);
+
+describe('common aggregates with rounding (issue 20)', () => {
+  it('solves the mean rounded to cents from three examples, the half-cent case included', () => {
+    const sets = [[229.92, 360.67, 118.4], [100.63, 100.64], [74.5, 640, 301.2, 300]];
+    const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+    // 100.635 to a person; 100.63499999999999 in binary, where Math.round(x * 100) / 100 happens to agree but decimal text rounding would not.
+    const examples = sets.map((prices) => ({ input: { fares: prices.map((price) => ({ price })) }, output: toCents(mean(prices)) }));
+    expect(examples.map((example) => example.output)).toEqual([236.33, 100.64, 328.93]);
+    const result = synthesize({ text: 'What is the average fare, rounded to cents?', examples });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.program).toBe('round(mean(pluck(get($, "fares"), "price")), 2)');
+    expect(result.spec.source).toContain('function roundTo(value: number, digits: number): number');
+    expect(result.spec.source).not.toContain('Math.round(value * factor)');
+  });
+
+  it('rounds the half cent that Math.round(x * 100) / 100 gets wrong', () => {
+    // 1.005 · 100 is 100.49999999999999 in binary: Math.round(x * 100) / 100 gives 1, a person 1.01.
+    const examples = lists([[1.005], 1.01], [[2.675], 2.68], [[10.004], 10]);
+    expect(solve('', examples)).toBe('round(sum(get($, "values")), 2)');
+  });
+
+  it('weighted mean, percentages, and rounding to whole units', () => {
+    const orders = [
+      [{ price: 10, seats: 1 }, { price: 20, seats: 3 }],
+      [{ price: 99.99, seats: 2 }, { price: 45.5, seats: 1 }, { price: 12, seats: 4 }],
+      [{ price: 300, seats: 1 }],
+    ];
+    const weighted = (items: readonly { price: number; seats: number }[]): number =>
+      items.reduce((sum, item) => sum + item.price * item.seats, 0) / items.reduce((sum, item) => sum + item.seats, 0);
+    const byOrders = (truth: (items: (typeof orders)[number]) => JsonValue): ToolExample[] => orders.map((items) => ({ input: { items }, output: truth(items) }));
+    expect(solve('Average price per seat', byOrders(weighted))).toBe('weighted_mean(get($, "items"), "price", "seats")');
+    expect(solve('Average price per seat, to the cent', byOrders((items) => toCents(weighted(items))))).toBe('round(weighted_mean(get($, "items"), "price", "seats"), 2)');
+
+    const nonstop = [[0, 1, 0, 2], [1, 1, 0], [0, 0, 0, 1, 1, 2, 0]].map((stops) => ({ input: { fares: stops.map((count) => ({ stops: count })) }, output: Math.round((100 * stops.filter((count) => count === 0).length) / stops.length) }));
+    expect(solve('What percentage of fares have 0 stops, rounded to a whole percent?', nonstop)).toBe(
+      // Stops are never negative, so "at most 0" (tried first) is "exactly 0" on these examples.
+      'round(percent_of_all(count(filter_by(get($, "fares"), "stops", "<=", 0))), 0)',
+    );
+
+    const share = fares((set) => (100 * total(set.filter((item) => item.price > 300))) / total(set));
+    expect(solve('What share of the total do fares over 300 make, in percent?', share)).toBe('percent_of_all(sum(filter(pluck(get($, "fares"), "price"), ">", 300)))');
+    expect(solve('Total in whole pounds', fares((set) => Math.round(total(set))))).toBe('round(sum(pluck(get($, "fares"), "price")), 0)');
+  });
+
+  it('says how far it got when it gives up: the nearest candidate and how many examples it matched', () => {
+    const result = synthesize({ text: '', examples: lists([[1, 2, 3], 6], [[4, 5], 9], [[7], 70]) });
+    expect(result).toMatchObject({ ok: false, reason: 'exhausted' });
+    if (result.ok) return;
+    expect(result.message).toMatch(/; the nearest, sum\(get\(\$, "values"\)\) \(size 3\), reproduces 2 of 3 \(example 3: expected 70, it gives 7\)$/);
+    const none = synthesize({ text: '', examples: lists([[1], 'a'], [[2], 'b']) });
+    expect(none.ok ? '' : none.message).toMatch(/no candidate reproduced even one example$/);
+  });
+});
+
 describe('the synthesiser finds each primitive', () => {
   it('sum, count, min, max, mean and median of a list of numbers', () => {
     expect(solve('', lists([[1, 2, 3], 6], [[4, 5], 9], [[7], 7]))).toBe('sum(get($, "values"))');

@@ -1,6 +1,6 @@
 import type { JsonValue } from '@toolwright/core';
 import { collectConstants, uniqueChoices, type ConstantPool, type ScalarChoice } from './constants.js';
-import { COMPARISONS, GROUP_AGGREGATES, INPUT, type Comparison, type Program } from './program.js';
+import { COMPARISONS, GROUP_AGGREGATES, hasWhole, INPUT, type Comparison, type Program } from './program.js';
 import { EvaluationError, jsonEqual, step } from './semantics.js';
 import { inferType, NUM, typeKey, type ValueType } from './value-type.js';
 
@@ -28,6 +28,16 @@ export interface SearchProblem {
 /** Why a search found nothing. */
 export type SearchFailure = 'exhausted' | 'program-budget' | 'time-budget';
 
+/** How far a search that found nothing got: the smallest candidate reproducing the most examples. */
+export interface NearestCandidate {
+  readonly program: Program;
+  readonly size: number;
+  /** How many examples it reproduces (fewer than all). */
+  readonly matched: number;
+  /** The first example it does not reproduce (0-based), and what it gives there. */
+  readonly mismatch: { readonly example: number; readonly actual: JsonValue };
+}
+
 /** The result of a search. */
 export type SearchOutcome =
   | {
@@ -43,6 +53,8 @@ export type SearchOutcome =
       readonly reason: SearchFailure;
       /** The largest size searched completely. */
       readonly sizeSearched: number;
+      /** The nearest candidate, when any reproduced at least one example. */
+      readonly nearest: NearestCandidate | undefined;
       readonly programsTried: number;
       readonly durationMs: number;
     };
@@ -69,6 +81,7 @@ export const UNREADABLE_FIELDS: ReadonlySet<string> = new Set([
 ]);
 const readable = ([field]: readonly [string, ValueType]): boolean => !UNREADABLE_FIELDS.has(field);
 const MAX_COUNT_CONSTANT = 10;
+
 
 /**
  * Bottom-up enumeration of programs, smallest first. Programs that compute the same values
@@ -97,15 +110,16 @@ export function searchProgram(problem: SearchProblem, limits: SearchLimits): Sea
     if (error.reason === 'found' && error.term) {
       return { found: true, program: error.term.program, size: error.term.size, programsTried: search.tried, durationMs: elapsed() };
     }
-    return { found: false, reason: error.reason === 'found' ? 'exhausted' : error.reason, sizeSearched, programsTried: search.tried, durationMs: elapsed() };
+    return { found: false, reason: error.reason === 'found' ? 'exhausted' : error.reason, sizeSearched, nearest: search.nearest, programsTried: search.tried, durationMs: elapsed() };
   }
-  return { found: false, reason: 'exhausted', sizeSearched, programsTried: search.tried, durationMs: elapsed() };
+  return { found: false, reason: 'exhausted', sizeSearched, nearest: search.nearest, programsTried: search.tried, durationMs: elapsed() };
 }
 
 class Enumeration {
   readonly bank: Term[][] = [];
   readonly seen = new Set<string>();
   tried = 0;
+  nearest: NearestCandidate | undefined;
   readonly #typeKeys = new WeakMap<ValueType, string>();
   readonly #objectIds = new WeakMap<object, number>();
   #nextObjectId = 0;
@@ -113,6 +127,7 @@ class Enumeration {
   #counts: ScalarChoice[] | undefined;
   readonly params: { readonly name: string; readonly type: ValueType['kind']; readonly wholeNumber: boolean }[];
   readonly outputType: ValueType | undefined;
+  readonly percentages: boolean;
 
   constructor(
     readonly problem: SearchProblem,
@@ -122,6 +137,7 @@ class Enumeration {
     readonly started: number,
   ) {
     this.outputType = inferType(problem.outputs);
+    this.percentages = problem.outputs.every((output) => typeof output === 'number' && Math.abs(output) <= 100);
     this.params = [...rootType.fields]
       .filter(readable)
       .filter(([, type]) => type.kind === 'num' || type.kind === 'str' || type.kind === 'bool')
@@ -215,7 +231,28 @@ class Enumeration {
     this.seen.add(key);
     const term: Term = { program, type, size, values };
     this.at(size).push(term);
-    if (values.every((value, index) => jsonEqual(value, this.problem.outputs[index], this.limits.tolerance))) throw new Stop('found', term);
+    const outputs = this.problem.outputs;
+    // Only the output's kind can match; counting matches costs one comparison per example.
+    if (this.outputType !== undefined && type.kind !== this.outputType.kind && !(type.kind === 'map' && this.outputType.kind === 'rec')) return;
+    // Stops at the mismatch after which it can no longer beat the nearest candidate so far, so
+    // once one candidate reproduces all but one example this costs what a plain check does.
+    const best = this.nearest?.matched ?? 0;
+    const tolerance = this.limits.tolerance;
+    let matched = 0;
+    let mismatch = -1;
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      const expected = outputs[index];
+      const equal =
+        typeof value === 'number' && typeof expected === 'number' ? value === expected || Math.abs(value - expected) <= tolerance : jsonEqual(value, expected, tolerance);
+      if (equal) matched++;
+      else {
+        if (mismatch < 0) mismatch = index;
+        if (matched + values.length - index - 1 <= best) return;
+      }
+    }
+    if (mismatch < 0) throw new Stop('found', term);
+    this.nearest = { program, size, matched, mismatch: { example: mismatch, actual: values[mismatch] as JsonValue } };
   }
 
   unary(term: Term, program: Program, type: ValueType, extra: number): void {
@@ -247,6 +284,9 @@ class Enumeration {
       }
       if (type.kind === 'str') this.unary(term, { op: 'length', of }, NUM, 0);
       if (type.kind === 'num') for (const digits of ROUND_DIGITS) this.unary(term, { op: 'round', of, digits }, NUM, 0);
+      // Percentages: how many of them match, or what share of the total, as a percentage of all.
+      // Tried only when every expected output could be one (a number from -100 to 100), so other searches pay nothing.
+      if (type.kind === 'num' && this.percentages && hasWhole(of)) this.unary(term, { op: 'percent_of_all', of }, NUM, 0);
       if (type.kind === 'list') this.expandList(term, type.of);
     }
     if (type.kind === 'list') this.expandListWithConstants(term, type.of, extra);
@@ -273,6 +313,9 @@ class Enumeration {
         for (const order of ['asc', 'desc'] as const) this.unary(term, { op: 'sort_by', of, field, order }, term.type, 0);
       }
       const numeric = fields.filter(([, fieldType]) => fieldType.kind === 'num').map(([name]) => name);
+      for (const field of numeric) {
+        for (const weight of numeric) if (weight !== field) this.unary(term, { op: 'weighted_mean', of, field, weight }, NUM, 0);
+      }
       for (const [key, keyType] of fields) {
         if (keyType.kind !== 'str') continue;
         for (const aggregate of GROUP_AGGREGATES) {

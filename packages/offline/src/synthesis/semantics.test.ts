@@ -28,8 +28,9 @@ describe('the interpreter', () => {
     expect(run('mean(get($, "v"))', { v: [1, 2, 6] })).toBe(3);
     expect(run('median(get($, "v"))', { v: [9, 1, 2] })).toBe(2);
     expect(run('median(get($, "v"))', { v: [10, 1, 4, 8] })).toBe(6);
-    expect(run('round(get($, "x"), 2)', { x: 1.005 })).toBe(Math.round(1.005 * 100) / 100);
-    expect(run('round(get($, "x"), 0)', { x: -2.5 })).toBe(-2);
+    expect(run('weighted_mean(get($, "v"), "price", "seats")', { v: [{ price: 10, seats: 1 }, { price: 20, seats: 3 }] })).toBe(17.5);
+    expect(run('percent_of_all(count(filter(get($, "v"), ">", 1)))', { v: [1, 2, 3, 4] })).toBe(75);
+    expect(run('percent_of_all(sum(take(sort(get($, "v"), "desc"), 1)))', { v: [1, 3, 4, 2] })).toBe(40);
     expect(run('distinct(pluck(get($, "fares"), "carrier"))', fares)).toEqual(['BA', 'AF']);
     expect(run('first(pluck(get($, "fares"), "to"))', fares)).toBe('JFK');
     expect(run('sort(get($, "v"), "asc")', { v: [3, 10, 2] })).toEqual([2, 3, 10]);
@@ -50,6 +51,32 @@ describe('the interpreter', () => {
     expect(run('group_by(get($, "fares"), "carrier", "mean", "price")', fares)).toEqual({ BA: (229.92 + 118.4) / 2, AF: 360.67 });
     expect(run('group_by(get($, "fares"), "carrier", "min", "price")', fares)).toEqual({ BA: 118.4, AF: 360.67 });
     expect(run('group_by(get($, "fares"), "carrier", "max", "price")', fares)).toEqual({ BA: 229.92, AF: 360.67 });
+  });
+
+  it('rounds half away from zero on the decimal value, not on the binary product', () => {
+    const round = (x: number, digits: number): JsonValue => run(`round(get($, "x"), ${digits})`, { x });
+    // The half-cent case: 1.005 · 100 is 100.49999999999999 in binary, so Math.round(x * 100) / 100 gives 1.
+    expect(Math.round(1.005 * 100) / 100).toBe(1);
+    expect(round(1.005, 2)).toBe(1.01);
+    expect(round(-1.005, 2)).toBe(-1.01);
+    expect(round(440.595, 2)).toBe(440.6);
+    expect(round(440.594, 2)).toBe(440.59);
+    // The mean of 100.63 and 100.64 is 100.635 to a person; in binary it comes out as 100.63499999999999.
+    expect((100.63 + 100.64) / 2).toBe(100.63499999999999);
+    expect(run('round(mean(get($, "v")), 2)', { v: [100.63, 100.64] })).toBe(100.64);
+    expect(round(2.5, 0)).toBe(3);
+    expect(round(-2.5, 0)).toBe(-3);
+    expect(round(0.125, 1)).toBe(0.1);
+    expect(round(1234.5678, 0)).toBe(1235);
+    expect(round(1e21, 2)).toBe(1e21);
+    expect(round(1.5e-7, 2)).toBe(0);
+    expect(round(0, 2)).toBe(0);
+  });
+
+  it('refuses a weighted mean whose weights add up to 0, and a percentage of 0', () => {
+    expect(() => run('weighted_mean(get($, "v"), "price", "seats")', { v: [{ price: 10, seats: 0 }] })).toThrow(EvaluationError);
+    expect(() => run('weighted_mean(get($, "v"), "price", "seats")', { v: [] })).toThrow(EvaluationError);
+    expect(() => run('percent_of_all(count(filter(get($, "v"), ">", 1)))', { v: [] })).toThrow(EvaluationError);
   });
 
   it('keeps equal items in their order when sorting (stable), both ways', () => {

@@ -1,5 +1,5 @@
 import type { JsonValue } from '@toolwright/core';
-import type { Comparison, Program, Scalar } from './program.js';
+import { unfiltered, type Comparison, type Program, type Scalar } from './program.js';
 import { isRecord } from './value-type.js';
 
 /**
@@ -74,9 +74,47 @@ export function medianOf(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : finite(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2, 'median');
 }
 
+/** `text` (a number's decimal text, maybe with an exponent) times 10^`by`, shifted in the text. */
+function shifted(text: string, by: number): number {
+  const [mantissa, exponent = '0'] = text.split('e');
+  return Number(`${mantissa}e${Number(exponent) + by}`);
+}
+
+/**
+ * Rounds to `digits` decimal places the way a person rounds the number as written: half away
+ * from zero, on its decimal value to 15 significant digits (all a double holds exactly), by
+ * shifting the decimal point in the text rather than multiplying. So 1.005 → 1.01 (where
+ * `Math.round(1.005 * 100) / 100` gives 1, because 1.005 · 100 is 100.49999999999999),
+ * −1.005 → −1.01, 440.595 → 440.6, and the mean of 100.63 and 100.64 (computed as
+ * 100.63499999999999) → 100.64.
+ */
 export function roundTo(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return finite(Math.round(value * factor) / factor, 'round');
+  // Fast path, same result: away from a half, the binary product rounds to the same integer,
+  // and an integer divided by 10^digits is the number its decimal text reads as.
+  const scaled = value * 10 ** digits;
+  const fraction = Math.abs(scaled - Math.trunc(scaled));
+  if (Math.abs(scaled) < 2 ** 52 && Math.abs(fraction - 0.5) > 1e-12 * Math.max(1, Math.abs(scaled))) return finite(Math.round(scaled) / 10 ** digits, 'round');
+  const magnitude = Math.round(shifted(String(Number(Math.abs(value).toPrecision(15))), digits));
+  return finite(Math.sign(value) * shifted(String(magnitude), -digits), 'round');
+}
+
+/** `Σ value · weight / Σ weight`; fails when the weights add up to 0. */
+export function weightedMeanOf(values: readonly number[], weights: readonly number[]): number {
+  let total = 0;
+  let weight = 0;
+  values.forEach((value, index) => {
+    const w = weights[index] as number;
+    total += value * w;
+    weight += w;
+  });
+  if (weight === 0) fail('weighted mean with weights that add up to 0');
+  return finite(total / weight, 'weighted_mean');
+}
+
+/** `100 · part / whole`; fails when `whole` is 0. */
+export function percentOf(part: number, whole: number): number {
+  if (whole === 0) fail('percent of 0');
+  return finite((100 * part) / whole, 'percent');
 }
 
 function scalar(value: Scalar, root: JsonValue): number | string | boolean {
@@ -183,6 +221,18 @@ export function step(program: Program, operands: readonly JsonValue[], root: Jso
       const right = operands[1];
       if (typeof operand !== 'number' || typeof right !== 'number') fail('difference needs two numbers');
       return finite(operand - right, 'difference');
+    }
+    case 'percent_of_all': {
+      if (typeof operand !== 'number') fail('percent_of_all needs a number');
+      const whole = evaluateProgram(unfiltered(program.of), root);
+      if (typeof whole !== 'number') fail('percent_of_all needs a number');
+      return percentOf(operand, whole);
+    }
+    case 'weighted_mean': {
+      const items = list(operand, 'weighted_mean');
+      const values = numbers(items.map((item) => field(item, program.field, 'weighted_mean')), 'weighted_mean');
+      const weights = numbers(items.map((item) => field(item, program.weight, 'weighted_mean')), 'weighted_mean');
+      return weightedMeanOf(values, weights);
     }
     case 'group_by': {
       const groups = new Map<string, JsonValue[]>();

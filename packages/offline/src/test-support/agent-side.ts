@@ -1,5 +1,7 @@
 import {
   contentHash,
+  createToolOutcomeSchema,
+  type CreateToolOutcome,
   toolSpecSchema,
   type GenerateRequest,
   type GenerateResult,
@@ -16,10 +18,10 @@ import { z } from 'zod';
 import { loadTypeScriptTool } from './run-typescript.js';
 
 /**
- * Test support: the agent's side of the model protocol, played by hand the way
- * `packages/core/src/agent/agent.ts` plays it — the same messages, the same `create_tool`
- * answers (reuse, refusal, success, approval), the same tool-result texts — with tools run
- * in-process instead of through the sandbox, registry and policy.
+ * Test support: the agent's side of the model protocol, played by hand the way core's agent
+ * plays it — the same messages, the same `create_tool` answers (a `CreateToolOutcome` as JSON:
+ * created, reused, queued, refused), the same tool-result texts — with tools run in-process
+ * instead of through the sandbox, registry and gate.
  */
 
 const { $schema: _ignored, ...createToolSchema } = z.toJSONSchema(toolSpecSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
@@ -123,12 +125,12 @@ export class AgentSide {
         let content: string;
         let isError = false;
         if (call.name === 'create_tool') {
-          const outcome = this.#create(call.input, options.examples ?? [], reused, created);
-          content = outcome.text;
-          isError = outcome.refused;
-          if (outcome.refused) {
+          const outcome = createToolOutcomeSchema.parse(this.#create(call.input, options.examples ?? [], reused, created, this.#options.maxToolAttempts - refused - 1));
+          content = JSON.stringify(outcome);
+          isError = outcome.status === 'refused';
+          if (outcome.status === 'refused') {
             refused++;
-            refusals.push(outcome.text);
+            refusals.push(outcome.reason);
           }
         } else {
           const tool = this.tools.get(call.name);
@@ -153,9 +155,15 @@ export class AgentSide {
     throw new Error(`the played agent reached its step limit (${this.#options.maxSteps})`);
   }
 
-  #create(raw: JsonValue, taskExamples: readonly ToolExample[], reused: string[], created: string[]): { text: string; refused: boolean } {
-    const refuse = (reason: string): { text: string; refused: boolean } => ({ text: `create_tool refused: ${reason}`, refused: true });
+  #create(raw: JsonValue, taskExamples: readonly ToolExample[], reused: string[], created: string[], attemptsLeftIfRefused: number): CreateToolOutcome {
     const parsed = toolSpecSchema.safeParse(raw);
+    const refuse = (reason: string): CreateToolOutcome => ({
+      status: 'refused',
+      tool: parsed.success ? parsed.data.name : '(unnamed)',
+      reason,
+      attemptsLeft: Math.max(0, attemptsLeftIfRefused),
+      message: `create_tool refused: ${reason}`,
+    });
     if (!parsed.success) return refuse(`the tool spec is invalid:\n${z.prettifyError(parsed.error)}`);
     const spec = parsed.data;
     const examples = spec.examples.length > 0 ? spec.examples : taskExamples;
@@ -163,11 +171,9 @@ export class AgentSide {
     for (const tool of this.tools.values()) {
       try {
         if (examples.every((example) => contentHash(tool.run(example.input)) === contentHash(example.output))) {
-          if (!reused.includes(tool.definition.name)) reused.push(tool.definition.name);
-          return {
-            text: `The active tool "${tool.definition.name}" already does this (it passes every example). Call "${tool.definition.name}" instead; nothing new was written.`,
-            refused: false,
-          };
+          const name = tool.definition.name;
+          if (!reused.includes(name)) reused.push(name);
+          return { status: 'reused', tool: name, message: `The active tool "${name}" already does this (it passes every example). Call "${name}" instead; nothing new was written.` };
         }
       } catch {
         // A tool that fails on the examples is not the capability.
@@ -191,10 +197,10 @@ export class AgentSide {
     }
     const approval = this.#options.needsApproval?.(spec);
     if (approval !== undefined) {
-      return { text: `Tool "${spec.name}" passed its examples but needs a person's approval (request req-1): ${approval}. It cannot be used in this run.`, refused: false };
+      return { status: 'queued', tool: spec.name, version: 1, approvalId: 'req-1', reasons: [approval], message: `Tool "${spec.name}" v1 waits for a person's approval (request req-1): ${approval}. It cannot be used in this run.` };
     }
     this.tools.set(spec.name, { definition: { name: spec.name, description: spec.description, inputSchema: spec.inputSchema }, run, spec });
     created.push(spec.name);
-    return { text: `Tool "${spec.name}" v1 passed ${examples.length} example(s) and is active. Call it now.`, refused: false };
+    return { status: 'created', tool: spec.name, version: 1, passed: examples.length, message: `Tool "${spec.name}" v1 passed ${examples.length} case(s) and is active. Call it now.` };
   }
 }

@@ -2,7 +2,7 @@ import { parseProgram, type Program } from '../synthesis/program.js';
 
 /**
  * Test support: programs covering every operation, over a `{ fares, threshold, n, code }`
- * argument (fares are `{ from, to, price, carrier }` records) or a `{ values }` list of numbers.
+ * argument (fares are `{ from, to, price, carrier, seats }` records) or a `{ values }` list of numbers.
  */
 export const FARE_PROGRAMS: readonly string[] = [
   '$',
@@ -15,6 +15,13 @@ export const FARE_PROGRAMS: readonly string[] = [
   'mean(pluck(get($, "fares"), "price"))',
   'median(pluck(get($, "fares"), "price"))',
   'round(mean(pluck(get($, "fares"), "price")), 1)',
+  'round(mean(pluck(get($, "fares"), "price")), 2)',
+  'round(sum(pluck(get($, "fares"), "price")), 0)',
+  'weighted_mean(get($, "fares"), "price", "seats")',
+  'round(weighted_mean(get($, "fares"), "price", "seats"), 2)',
+  'percent_of_all(count(filter_by(get($, "fares"), "carrier", "==", "BA")))',
+  'round(percent_of_all(sum(pluck(filter_by(get($, "fares"), "price", ">", 300), "price"))), 1)',
+  'percent_of_all(sum(take(sort(pluck(get($, "fares"), "price"), "desc"), 2)))',
   'distinct(pluck(get($, "fares"), "carrier"))',
   'first(get($, "fares"))',
   'sort(pluck(get($, "fares"), "carrier"), "desc")',
@@ -53,7 +60,12 @@ const AIRPORTS = ['LHR', 'LGW', 'MAN', 'EDI', 'JFK', 'CDG', 'AMS', 'DUB'];
 const CARRIERS = ['BA', 'FR', 'AF', 'KL', 'U2'];
 
 /** A generated `{ fares, threshold, n, code }` argument: 0–8 fares, prices with 0–2 decimals. */
-export function randomFareInput(random: () => number): { fares: { from: string; to: string; price: number; carrier: string }[]; threshold: number; n: number; code: string } {
+export function randomFareInput(random: () => number): {
+  fares: { from: string; to: string; price: number; carrier: string; seats: number }[];
+  threshold: number;
+  n: number;
+  code: string;
+} {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const count = Math.floor(random() * 9);
   const fares = Array.from({ length: count }, () => ({
@@ -61,6 +73,8 @@ export function randomFareInput(random: () => number): { fares: { from: string; 
     to: pick(AIRPORTS),
     price: Math.round(random() * 90_000) / 10 ** Math.floor(random() * 3),
     carrier: pick(CARRIERS),
+    // 0–3 seats: the weights of a weighted mean, sometimes all 0.
+    seats: Math.floor(random() * 4),
   }));
   return { fares, threshold: Math.round(random() * 600), n: Math.floor(random() * 4), code: pick(AIRPORTS).toLowerCase() };
 }

@@ -1,14 +1,14 @@
 /* global process */
-// Child process of promotion-race.int.test.ts: one registry instance in its own OS process,
+// Child process of promotion-race.int.test.ts: one registry writer in its own OS process,
 // driven line by line over stdin ("register <round>", "promote <round> <version>", "exit").
 // Plain Node (no TypeScript loader): it imports the package's built dist.
 import { createInterface } from 'node:readline';
 import { openDatabase } from '@toolwright/memory';
-import { createRegistry } from '../../dist/index.js';
+import { createRegistryWriter } from '../../dist/writer.js';
 
 const [url, schema, worker] = process.argv.slice(2);
 const db = await openDatabase(url, { schema });
-const registry = await createRegistry({ db });
+const writer = await createRegistryWriter({ database: db });
 const spec = {
   name: 'total_fares',
   description: 'Sums a list of fares',
@@ -21,7 +21,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (command === 'exit') break;
   try {
     if (command === 'register') {
-      const registered = await registry.register({
+      const { value: registered } = await writer.register({
         kind: 'tool',
         name: 'total_fares',
         source: `export default ({ fares }) => fares.reduce((a, b) => a + b, 0); // worker ${worker}, round ${round}\n`,
@@ -32,14 +32,13 @@ for await (const line of createInterface({ input: process.stdin })) {
       });
       process.stdout.write(`registered ${round} ${registered.version}\n`);
     } else if (command === 'promote') {
-      await registry.promote('total_fares', Number(version), { reason: `worker ${worker} round ${round}` });
+      await writer.promote('total_fares', Number(version), { reason: `worker ${worker} round ${round}` });
       process.stdout.write(`promoted ${round} ${version}\n`);
     }
   } catch (error) {
     process.stdout.write(`error ${round} ${error?.code ?? 'UNKNOWN'} ${String(error?.message).replace(/\n/g, ' ')}\n`);
   }
 }
-await registry.close();
 await db.close();
 // stdin stays open (the parent holds it): leave explicitly.
 process.exit(0);

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appliedMigrations, runMigrations } from '@toolwright/store';
 import { caught } from '@toolwright/store/testing';
 import { createRegistry } from '../create-registry.js';
+import { createRegistryWriter } from '../create-registry-writer.js';
 import type { Backend, TestDatabase } from '../test-support/backends.js';
 import { toolInput } from '../test-support/fixtures.js';
 import { REGISTRY_MIGRATION_TABLE, registryMigrations } from './registry-migrations.js';
@@ -24,17 +25,17 @@ export function describeMigrationSuite(backend: Backend): void {
 
     it('migrates an empty database to the latest schema, and does nothing the second time', async () => {
       expect(await applied()).toEqual([]);
-      await (await createRegistry({ db: database.db })).close();
+      await (await createRegistry({ database: database.db })).close();
       expect(await applied()).toEqual(allNames);
       expect(allNames.length).toBeGreaterThanOrEqual(2);
-      await (await createRegistry({ db: database.db })).close();
+      await (await createRegistry({ database: database.db })).close();
       expect(await applied()).toEqual(allNames);
     });
 
     it('shares a database with memory without touching its tables or migrations', async () => {
       const { createMemory } = await import('@toolwright/memory');
-      const memory = await createMemory({ db: database.db });
-      const registry = await createRegistry({ db: database.db });
+      const memory = await createMemory({ database: database.db });
+      const registry = await createRegistry({ database: database.db });
       const memoryApplied = await appliedMigrations(database.db.kysely, database.db.dialect, 'toolwright_memory_migrations');
       expect(memoryApplied.length).toBeGreaterThanOrEqual(2);
       expect(await applied()).toEqual(allNames);
@@ -64,25 +65,26 @@ export function describeMigrationSuite(backend: Backend): void {
       await db.insertInto('registry_artifacts').values({ name: 'total_fares', kind: 'prompt-section', pinned: 0, latest_version: 2, active_version: 2, updated_at: 20 }).execute();
       await db.insertInto('registry_versions').values([version(1, 'retired'), version(2, 'active')]).execute();
 
-      const registry = await createRegistry({ db: database.db });
+      const registry = await createRegistry({ database: database.db });
       expect(await applied()).toEqual([first[0], ...rest.map(([name]) => name)]);
       expect((await registry.active('total_fares'))?.version).toBe(2);
       expect((await registry.changeLog('total_fares')).map(({ type, version: v }) => `${type} ${v}`)).toEqual(['registered 1', 'registered 2', 'promoted 2']);
       await expect(sql`update registry_versions set status = 'active' where version = 1`.execute(db)).rejects.toThrow(/unique|UNIQUE/);
-      await registry.rollback('total_fares', 1);
+      await (await createRegistryWriter({ database: database.db })).rollback('total_fares', 1);
       expect((await registry.history('total_fares')).map((v) => v.status)).toEqual(['active', 'retired']);
       await registry.close();
     });
 
     it('refuses a database migrated by a newer version with STORAGE_SCHEMA_TOO_NEW', async () => {
-      const registry = await createRegistry({ db: database.db });
-      await registry.register(toolInput());
-      await registry.close();
+      const writer = await createRegistryWriter({ database: database.db });
+      await writer.register(toolInput());
       await database.db.kysely.insertInto(REGISTRY_MIGRATION_TABLE).values({ name: '9999_from_the_future', timestamp: new Date().toISOString() }).execute();
-      const error = await caught(createRegistry({ db: database.db }));
-      expect(error.code).toBe('STORAGE_SCHEMA_TOO_NEW');
-      expect(error.message).toContain('@toolwright/registry');
-      expect(error.message).toContain('9999_from_the_future');
+      for (const open of [createRegistry, createRegistryWriter]) {
+        const error = await caught(open({ database: database.db }));
+        expect(error.code).toBe('STORAGE_SCHEMA_TOO_NEW');
+        expect(error.message).toContain('@toolwright/registry');
+        expect(error.message).toContain('9999_from_the_future');
+      }
     });
   });
 }

@@ -1,5 +1,5 @@
-import type { CaseExpectation, JsonValue } from '@toolwright/core';
-import { toStorageError } from '@toolwright/store';
+import { type CaseExpectation, type FeedbackRecord, type FeedbackRecordStatus, type JsonValue, ValidationError } from '@toolwright/core';
+import { joinOrRunUnit, toStorageError, type UnitOfWork } from '@toolwright/store';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { CaseStore, ShadowObservation, StoredCase } from './case-store.js';
 import { migrateRegressionTables } from './migrations.js';
@@ -31,11 +31,23 @@ interface ShadowRow {
   candidate_ms: number;
   candidate_error_code: string | null;
   at: number | string;
+  candidate_version?: number | null;
+  active_output?: string | null;
+  candidate_output?: string | null;
+  truth?: string | null;
+}
+
+interface FeedbackCallRow {
+  call_id: string;
+  tool: string;
+  version: number;
+  recorded_at: number | string;
 }
 
 interface Tables {
   regression_cases: Omit<CaseRow, 'seq'> & { seq?: number | string };
   regression_shadow_runs: Omit<ShadowRow, 'seq'> & { seq?: number | string };
+  regression_feedback_calls: FeedbackCallRow;
 }
 
 /**
@@ -46,6 +58,7 @@ export class DatabaseCaseStore implements CaseStore {
   readonly #database: RegressionDatabase;
   readonly #db: Kysely<Tables>;
   #ready: Promise<void> | undefined;
+  #migrated = false;
 
   constructor(database: RegressionDatabase) {
     this.#database = database;
@@ -54,10 +67,15 @@ export class DatabaseCaseStore implements CaseStore {
 
   /** Runs the migrations once; later calls share the first call's outcome (retrying after a failure). */
   ready(): Promise<void> {
-    this.#ready ??= migrateRegressionTables(this.#database).catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
+    this.#ready ??= migrateRegressionTables(this.#database).then(
+      () => {
+        this.#migrated = true;
+      },
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
     return this.#ready;
   }
 
@@ -70,15 +88,41 @@ export class DatabaseCaseStore implements CaseStore {
     });
   }
 
-  async insertIfAbsent(entry: StoredCase): Promise<boolean> {
-    return this.#run(`storing case ${entry.id} of "${entry.tool}"`, async () => {
-      const result = await this.#db
-        .insertInto('regression_cases')
-        .values(toRow(entry))
-        .onConflict((conflict) => conflict.columns(['tool', 'input_hash']).doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
-    });
+  async insertAllIfAbsent(entries: readonly StoredCase[], unit: UnitOfWork | undefined): Promise<StoredCase[]> {
+    if (unit !== undefined) await this.#readyForUnit();
+    const tools = [...new Set(entries.map((entry) => entry.tool))].join('", "');
+    return this.#run(`storing cases of "${tools}"`, () =>
+      joinOrRunUnit(this.#database, unit, async (joined) => {
+        const db = joined.kysely as Transaction<Tables>;
+        const inserted: StoredCase[] = [];
+        for (const entry of entries) {
+          const result = await db
+            .insertInto('regression_cases')
+            .values(toRow(entry))
+            .onConflict((conflict) => conflict.columns(['tool', 'input_hash']).doNothing())
+            .executeTakeFirst();
+          if (Number(result.numInsertedOrUpdatedRows ?? 0n) > 0) inserted.push(entry);
+        }
+        return inserted;
+      }),
+    );
+  }
+
+  /**
+   * Migrations run on a connection of their own. Inside a caller's unit on SQLite, that
+   * connection is the unit's (better-sqlite3 has one), so waiting for them there would never
+   * end: the tables must be ready before the unit opens.
+   */
+  async #readyForUnit(): Promise<void> {
+    if (this.#migrated) return;
+    if (this.#database.dialect === 'postgres') {
+      await this.ready();
+      return;
+    }
+    throw new ValidationError(
+      'INVALID_ARGUMENT',
+      `The regression tables of ${this.#database.url ?? 'this SQLite database'} are not migrated yet, and a unit of work on SQLite holds its only connection. Await regression.ready() before opening the unit.`,
+    );
   }
 
   async upsert(entry: StoredCase): Promise<StoredCase> {
@@ -145,6 +189,15 @@ export class DatabaseCaseStore implements CaseStore {
           candidate_ms: observation.candidateMs,
           candidate_error_code: observation.candidateErrorCode ?? null,
           at: observation.at,
+          // Only post-promotion comparisons carry the shadowed version and both outputs.
+          ...(observation.candidateVersion === undefined
+            ? {}
+            : {
+                candidate_version: observation.candidateVersion,
+                active_output: observation.activeOutput === undefined ? null : JSON.stringify(observation.activeOutput),
+                candidate_output: observation.candidateOutput === undefined ? null : JSON.stringify(observation.candidateOutput),
+                truth: observation.truth ?? null,
+              }),
         })
         .execute();
     });
@@ -159,22 +212,26 @@ export class DatabaseCaseStore implements CaseStore {
         .where('candidate_hash', '=', candidateHash)
         .orderBy('seq')
         .execute();
-      return rows.map((row) => {
-        const shadow = row as ShadowRow;
-        return {
-          tool: shadow.tool,
-          candidateHash: shadow.candidate_hash,
-          activeVersion: shadow.active_version ?? undefined,
-          inputHash: shadow.input_hash,
-          activeOk: shadow.active_ok === 1,
-          candidateOk: shadow.candidate_ok === 1,
-          agreed: shadow.agreed === 1,
-          activeMs: Number(shadow.active_ms),
-          candidateMs: Number(shadow.candidate_ms),
-          candidateErrorCode: shadow.candidate_error_code ?? undefined,
-          at: Number(shadow.at),
-        };
-      });
+      return rows.map((row) => observationOf(row as ShadowRow));
+    });
+  }
+
+  async shadowDisagreements(tool: string, limit: number): Promise<ShadowObservation[]> {
+    return this.#run(`reading the shadow disagreements of "${tool}"`, async () => {
+      const rows = await this.#db.selectFrom('regression_shadow_runs').selectAll().where('tool', '=', tool).where('agreed', '=', 0).orderBy('seq', 'desc').limit(limit).execute();
+      return rows.map((row) => observationOf(row as ShadowRow));
+    });
+  }
+
+  async recordFeedback(record: FeedbackRecord): Promise<FeedbackRecordStatus> {
+    return this.#run(`recording feedback on call ${record.callId} of "${record.tool}"`, async () => {
+      // One statement: the primary key, not a read before the write, decides between two processes.
+      const result = await this.#db
+        .insertInto('regression_feedback_calls')
+        .values({ call_id: record.callId, tool: record.tool, version: record.version, recorded_at: record.at })
+        .onConflict((conflict) => conflict.column('call_id').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0 ? 'recorded' : 'already-recorded';
     });
   }
 
@@ -239,5 +296,26 @@ function toCase(row: CaseRow): StoredCase {
     inputHash: row.input_hash,
     sourceVersion: row.source_version ?? undefined,
     createdAt: Number(row.created_at),
+  };
+}
+
+function observationOf(shadow: ShadowRow): ShadowObservation {
+  const parse = (text: string | null | undefined): JsonValue | undefined => (text === null || text === undefined ? undefined : (JSON.parse(text) as JsonValue));
+  const truth = shadow.truth === 'active' || shadow.truth === 'reference' || shadow.truth === 'neither' ? shadow.truth : undefined;
+  return {
+    tool: shadow.tool,
+    candidateHash: shadow.candidate_hash,
+    activeVersion: shadow.active_version ?? undefined,
+    inputHash: shadow.input_hash,
+    activeOk: shadow.active_ok === 1,
+    candidateOk: shadow.candidate_ok === 1,
+    agreed: shadow.agreed === 1,
+    activeMs: Number(shadow.active_ms),
+    candidateMs: Number(shadow.candidate_ms),
+    candidateErrorCode: shadow.candidate_error_code ?? undefined,
+    at: Number(shadow.at),
+    ...(shadow.candidate_version === null || shadow.candidate_version === undefined
+      ? {}
+      : { candidateVersion: shadow.candidate_version, activeOutput: parse(shadow.active_output), candidateOutput: parse(shadow.candidate_output), truth }),
   };
 }

@@ -1,18 +1,31 @@
+import type { FeedbackRecord, FeedbackRecordStatus } from '@toolwright/core';
+import type { UnitOfWork } from '@toolwright/store';
 import type { CaseStore, ShadowObservation, StoredCase } from './case-store.js';
 
 /** Keeps cases in this process only: for tests and for runs that need no persistence. */
 export class MemoryCaseStore implements CaseStore {
   readonly #cases: StoredCase[] = [];
   readonly #shadow: ShadowObservation[] = [];
+  readonly #feedbackCalls = new Set<string>();
 
   async list(tool: string, includeHeldOut: boolean): Promise<StoredCase[]> {
     return this.#cases.filter((entry) => entry.tool === tool && (includeHeldOut || !entry.heldOut));
   }
 
-  async insertIfAbsent(entry: StoredCase): Promise<boolean> {
-    if (this.#find(entry) !== -1) return false;
-    this.#cases.push(entry);
-    return true;
+  async ready(): Promise<void> {}
+
+  async insertAllIfAbsent(entries: readonly StoredCase[], unit: UnitOfWork | undefined): Promise<StoredCase[]> {
+    const fresh: StoredCase[] = [];
+    for (const entry of entries) {
+      if (this.#find(entry) === -1 && !fresh.some((other) => other.tool === entry.tool && other.inputHash === entry.inputHash)) fresh.push(entry);
+    }
+    // In a unit, the cases appear only once it commits: a rollback leaves none behind.
+    const apply = (): void => {
+      for (const entry of fresh) if (this.#find(entry) === -1) this.#cases.push(entry);
+    };
+    if (unit === undefined) apply();
+    else unit.afterCommit(apply);
+    return fresh;
   }
 
   async upsert(entry: StoredCase): Promise<StoredCase> {
@@ -41,6 +54,16 @@ export class MemoryCaseStore implements CaseStore {
 
   async shadowObservations(tool: string, candidateHash: string): Promise<ShadowObservation[]> {
     return this.#shadow.filter((observation) => observation.tool === tool && observation.candidateHash === candidateHash);
+  }
+
+  async shadowDisagreements(tool: string, limit: number): Promise<ShadowObservation[]> {
+    return this.#shadow.filter((observation) => observation.tool === tool && !observation.agreed).reverse().slice(0, limit);
+  }
+
+  async recordFeedback(record: FeedbackRecord): Promise<FeedbackRecordStatus> {
+    if (this.#feedbackCalls.has(record.callId)) return 'already-recorded';
+    this.#feedbackCalls.add(record.callId);
+    return 'recorded';
   }
 
   #find(entry: StoredCase): number {

@@ -47,9 +47,44 @@ function casesAndShadowRuns(dialect: RegressionDatabase['dialect']): Migration {
   };
 }
 
+/**
+ * 0002: post-promotion comparisons (the agent runs the version an active one replaced beside
+ * it) keep the shadowed version's number, both outputs and which side a ground truth backs.
+ */
+function shadowComparisonOutputs(): Migration {
+  return {
+    async up(db) {
+      await db.schema.alterTable('regression_shadow_runs').addColumn('candidate_version', 'integer').execute();
+      await db.schema.alterTable('regression_shadow_runs').addColumn('active_output', 'text').execute();
+      await db.schema.alterTable('regression_shadow_runs').addColumn('candidate_output', 'text').execute();
+      await db.schema.alterTable('regression_shadow_runs').addColumn('truth', 'text').execute();
+      await db.schema.createIndex('regression_shadow_runs_disagreements').on('regression_shadow_runs').columns(['tool', 'agreed', 'seq']).execute();
+    },
+  };
+}
+
+/**
+ * 0003: the call ids a person judged wrong (`recordFeedback`), one row each: the primary key
+ * makes a second feedback on the same call, from any process, a no-op that is seen as one.
+ */
+function feedbackCalls(dialect: RegressionDatabase['dialect']): Migration {
+  const bigint = dialect === 'postgres' ? 'bigint' : 'integer';
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('regression_feedback_calls')
+        .addColumn('call_id', 'text', (column) => column.primaryKey())
+        .addColumn('tool', 'text', (column) => column.notNull())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('recorded_at', bigint, (column) => column.notNull())
+        .execute();
+    },
+  };
+}
+
 /** Every regression migration, oldest first. Forward only: a published migration never changes. */
 export function regressionMigrations(dialect: RegressionDatabase['dialect']): Record<string, Migration> {
-  return { '0001_cases_shadow_runs': casesAndShadowRuns(dialect) };
+  return { '0001_cases_shadow_runs': casesAndShadowRuns(dialect), '0002_shadow_comparison_outputs': shadowComparisonOutputs(), '0003_feedback_calls': feedbackCalls(dialect) };
 }
 
 /**

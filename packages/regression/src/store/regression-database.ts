@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 
 /**
  * The database handle the regression runner stores its cases in: the shape `openDatabase(url)`
- * of `@toolwright/memory` returns, declared structurally so this package never depends on
- * memory. The runner creates and migrates its own tables (`regression_*`, migration table
+ * of `@toolwright/store` returns, declared structurally (any `{ dialect, kysely }` will do). The runner creates and migrates its own tables (`regression_*`, migration table
  * `toolwright_regression_migrations`) and never closes the handle.
  */
 export interface RegressionDatabase {

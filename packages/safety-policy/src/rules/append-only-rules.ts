@@ -25,7 +25,7 @@ export const appendOnlyRulesRule: Rule = ({ review, config, facts }) => {
       const contradictions = findContradictions(
         change.text,
         facts.learnedRules.map((rule) => ({ name: rule.name, text: rule.text })),
-        { threshold: config.learnedRules.contradictionThreshold },
+        { threshold: config.learnedRules.contradictionThreshold, context: facts.learnedRules.map((rule) => rule.text) },
       );
       if (contradictions.length > 0) {
         findings.push({

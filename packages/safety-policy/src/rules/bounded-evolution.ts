@@ -5,8 +5,11 @@ import type { Finding, Rule } from './finding.js';
  * restarts and processes):
  * - `tool-identity`: create-tool may not reuse an existing tool's name;
  * - `max-tools`: at most `evolution.maxTools` tools;
- * - `rewrite-rate`: at most `evolution.rewritesPerTool.max` rewrites of one tool per window;
- * - `change-rate`: at most `evolution.changesPerHour` changes in any hour.
+ * - `rewrite-rate`: at most `evolution.rewritesPerTool.max` rewrites of one tool per window
+ *   (keyed on the source too: a source proposed for a capped tool is capped under any name);
+ * - `change-rate`: at most `evolution.changesPerHour` changes in any hour. A rollback (it restores
+ *   a version that was active before) and a canary's widening (an experiment's step, guarded by
+ *   its own acceleration stream) are neither throttled by it nor counted in it.
  */
 export const boundedEvolutionRule: Rule = ({ review, config, facts }) => {
   const change = review.change;
@@ -34,8 +37,19 @@ export const boundedEvolutionRule: Rule = ({ review, config, facts }) => {
       outcome: 'deny',
       detail: `"${change.name}" was already rewritten ${facts.rewritesInWindow} times in the last ${formatDuration(rewritesPerTool.windowMs)} (maximum ${rewritesPerTool.max}).`,
     });
+  } else if (change.kind === 'create-tool' || change.kind === 'rewrite-tool') {
+    const capped = facts.sourceOwners.find((owner) => owner.rewritesInWindow >= rewritesPerTool.max);
+    if (capped !== undefined) {
+      findings.push({
+        rule: 'rewrite-rate',
+        outcome: 'deny',
+        detail: `This source was proposed for "${capped.name}", which was already rewritten ${capped.rewritesInWindow} times in the last ${formatDuration(
+          rewritesPerTool.windowMs,
+        )} (maximum ${rewritesPerTool.max}): the same code under the name "${change.name}" is bound by the same cap.`,
+      });
+    }
   }
-  if (facts.changesLastHour >= changesPerHour) {
+  if (change.kind !== 'rollback' && change.kind !== 'widen-rollout' && facts.changesLastHour >= changesPerHour) {
     findings.push({
       rule: 'change-rate',
       outcome: 'deny',

@@ -6,14 +6,19 @@ import { contradictsImmutableRule } from './contradicts-immutable.js';
 import type { Finding, Rule, RuleInput } from './finding.js';
 import { immutableSectionsRule } from './immutable-sections.js';
 import { killSwitchRule } from './kill-switch.js';
+import { learnedRuleCapRule } from './learned-rule-cap.js';
+import { unreadableTextRule } from './unreadable-text.js';
 import { pinnedRule } from './pinned.js';
+import { protectedPhrasesRule } from './protected-phrases.js';
 import { regressionVerdictRule, riskApprovalRule } from './risk-approval.js';
 import { metricGamingRule, trajectoryAccelerationRule, trajectoryFreezeRule } from './trajectory.js';
 
 /** Every rule after the kill switch, in the order their reasons are listed. */
 const RULES: readonly Rule[] = [
   immutableSectionsRule,
+  unreadableTextRule,
   contradictsImmutableRule,
+  protectedPhrasesRule,
   appendOnlyRulesRule,
   pinnedRule,
   capabilityEnvelopeRule,
@@ -24,6 +29,7 @@ const RULES: readonly Rule[] = [
   boundedEvolutionRule,
   trajectoryAccelerationRule,
   riskApprovalRule,
+  learnedRuleCapRule,
 ];
 
 /** The combined result of every rule. */
@@ -33,7 +39,16 @@ export interface Evaluation {
   readonly reasons: DecisionReason[];
   /** True when a trajectory guard froze the tool in this review. */
   readonly freeze: boolean;
+  /** With `allow`: the learned rules to retire when the change takes effect, oldest first. */
+  readonly retired: readonly string[];
 }
+
+/**
+ * `review`: every rule, as at the first review. `recheck`: the rules again when a person's
+ * approval is applied — whatever merely asks for a person is left out (a person decided), the
+ * queue's size does not matter, anything that denies still does.
+ */
+export type EvaluationMode = 'review' | 'recheck';
 
 const toReason = (finding: Finding): DecisionReason => ({ rule: finding.rule, detail: finding.detail });
 
@@ -42,14 +57,14 @@ const toReason = (finding: Finding): DecisionReason => ({ rule: finding.rule, de
  * denies; else any needs-approval queues; else the change is allowed. When the change would
  * be queued but the queue is full, it is denied (`approval-queue-full`).
  */
-export function evaluate(input: RuleInput): Evaluation {
+export function evaluate(input: RuleInput, mode: EvaluationMode = 'review'): Evaluation {
   const killed = killSwitchRule(input);
-  if (killed.length > 0) return { outcome: 'deny', reasons: killed.map(toReason), freeze: false };
+  if (killed.length > 0) return { outcome: 'deny', reasons: killed.map(toReason), freeze: false, retired: [] };
   const findings = RULES.flatMap((rule) => rule(input));
   const freeze = findings.some((finding) => finding.freeze === true);
   const denials = findings.filter((finding) => finding.outcome === 'deny');
-  if (denials.length > 0) return { outcome: 'deny', reasons: denials.map(toReason), freeze };
-  const approvals = findings.filter((finding) => finding.outcome === 'needs-approval');
+  if (denials.length > 0) return { outcome: 'deny', reasons: denials.map(toReason), freeze, retired: [] };
+  const approvals = mode === 'review' ? findings.filter((finding) => finding.outcome === 'needs-approval') : [];
   if (approvals.length > 0) {
     const { maxPendingApprovals } = input.config.evolution;
     if (input.facts.existingProposal === undefined && input.facts.pendingApprovals >= maxPendingApprovals) {
@@ -62,9 +77,11 @@ export function evaluate(input: RuleInput): Evaluation {
           },
         ],
         freeze,
+        retired: [],
       };
     }
-    return { outcome: 'needs-approval', reasons: approvals.map(toReason), freeze };
+    return { outcome: 'needs-approval', reasons: approvals.map(toReason), freeze, retired: [] };
   }
-  return { outcome: 'allow', reasons: findings.map(toReason), freeze };
+  const allowed = findings.filter((finding) => finding.outcome === 'allow');
+  return { outcome: 'allow', reasons: allowed.map(toReason), freeze, retired: allowed.flatMap((finding) => finding.retire ?? []) };
 }

@@ -7,7 +7,8 @@ const short = (hash: string) => hash.slice(0, 12);
 
 /**
  * `immutable-sections`: any change naming an immutable section is denied, whatever its kind and
- * however small (bytes are compared, not meaning). A prompt section or learned rule under
+ * however small (bytes are compared, not meaning) — except a person's `change-prompt-section`
+ * whose text is byte for byte the declared one (SHA-256 equal): seeding it at first start, or restoring it. A prompt section or learned rule under
  * another name that reads the same as an immutable section but is spelled differently
  * (look-alikes, invisible characters, whitespace) is denied as an imitation.
  */
@@ -15,6 +16,16 @@ export const immutableSectionsRule: Rule = ({ review, sections }) => {
   const change = review.change;
   const name = 'name' in change ? change.name : undefined;
   const section = sections.find((candidate) => candidate.name === name);
+  if (section !== undefined && change.kind === 'change-prompt-section' && change.origin === 'person' && sha256(change.text) === section.hash) {
+    // Seeding at first start, or restoring what was declared: the text is the declaration itself.
+    return [
+      {
+        rule: 'immutable-sections',
+        outcome: 'allow',
+        detail: `A person writes immutable section "${section.name}" with exactly its declared text (sha256 ${short(section.hash)}…): seeding or restoring it changes nothing the integrator declared.`,
+      },
+    ];
+  }
   if (section !== undefined) {
     const detail =
       change.kind === 'change-prompt-section'

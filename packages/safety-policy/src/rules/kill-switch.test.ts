@@ -12,7 +12,7 @@ for (const dialect of DIALECTS) {
     const store = useTestStore(dialect);
 
     it('is off by default, and engaging it denies every kind of change with the kill-switch reason alone', async () => {
-      const policy = policyOn(store());
+      const policy = await policyOn(store());
       expect(await policy.killSwitch.state()).toEqual({ engaged: false });
       expect((await policy.review(pin, { now: 1 })).outcome).toBe('allow');
       const state = await policy.killSwitch.engage({ by: 'ana', reason: 'incident 42' });
@@ -22,6 +22,8 @@ for (const dialect of DIALECTS) {
         pin,
         { kind: 'add-learned-rule', origin: 'agent', name: 'greet', text: 'Always greet the user.' },
         { kind: 'grant-capability', origin: 'person', capability: fetchTo('https://a.example') },
+        { kind: 'import-bundle', origin: 'person', bundleHash: 'c'.repeat(64), names: ['sum_values'] },
+        { kind: 'import-bundle', origin: 'agent', bundleHash: 'c'.repeat(64), names: ['sum_values'] },
       ];
       for (const change of changes) {
         const decision = await policy.review(change, { now: 2, verdict: verdict('sum_values') });
@@ -31,9 +33,9 @@ for (const dialect of DIALECTS) {
     });
 
     it('is persisted: another process on the same database sees it, and releasing it lets changes through again', async () => {
-      const first = policyOn(store());
+      const first = await policyOn(store());
       await first.killSwitch.engage({ by: 'ana', reason: 'investigating' });
-      const second = createPolicy({ database: await store().reopen() });
+      const second = await createPolicy({ database: await store().reopen() });
       expect((await second.killSwitch.state()).engaged).toBe(true);
       expect(rulesOf(await second.review(createTool('sum_values'), { now: 1, verdict: verdict('sum_values') }))).toEqual(['kill-switch']);
       await second.killSwitch.release({ by: 'ana', reason: 'resolved' });
@@ -42,7 +44,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets a person through when configured with appliesToPersons: false', async () => {
-      const policy = policyOn(store(), { killSwitch: { appliesToPersons: false } });
+      const policy = await policyOn(store(), { killSwitch: { appliesToPersons: false } });
       await policy.killSwitch.engage({ by: 'ana', reason: 'incident' });
       expect((await policy.review({ ...pin, origin: 'person' }, { now: 1 })).outcome).toBe('allow');
       expect(rulesOf(await policy.review(pin, { now: 1 }))).toEqual(['kill-switch']);
@@ -50,7 +52,7 @@ for (const dialect of DIALECTS) {
 
     it('audits engage and release', async () => {
       const memory = await store().memory();
-      const policy = policyOn(store(), { audit: memory });
+      const policy = await policyOn(store(), { audit: memory });
       await policy.killSwitch.engage({ by: 'ana', reason: 'incident' });
       await policy.killSwitch.release({ by: 'bo', reason: 'fixed' });
       const log = await memory.auditLog();
@@ -61,7 +63,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('validates who flips it and why', async () => {
-      const policy = policyOn(store());
+      const policy = await policyOn(store());
       await expect(policy.killSwitch.engage({ by: '', reason: 'x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       await expect(policy.killSwitch.release({ by: 'ana' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });

@@ -8,7 +8,7 @@ for (const dialect of DIALECTS) {
     const store = useTestStore(dialect);
 
     it('denies every automatic change of a pinned artifact', async () => {
-      const policy = policyOn(store());
+      const policy = await policyOn(store());
       const pinnedTool = toolVersion('sum_values', { pinned: true });
       const changes = [
         [rewriteTool('sum_values'), { current: pinnedTool, verdict: verdict('sum_values') }],
@@ -27,7 +27,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets a person change a pinned artifact', async () => {
-      const policy = policyOn(store());
+      const policy = await policyOn(store());
       const decision = await policy.review(rewriteTool('sum_values', { origin: 'person' }), { now: 1, current: toolVersion('sum_values', { pinned: true }) });
       expect(decision.outcome).toBe('allow');
       expect((await policy.review({ kind: 'unpin', origin: 'person', name: 'sum_values' }, { now: 2, current: toolVersion('sum_values', { pinned: true }) })).outcome).toBe(
@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('remembers pins it allowed, so leaving the version out of the context does not help; a person unpin lifts it', async () => {
-      const policy = policyOn(store());
+      const policy = await policyOn(store());
       expect((await policy.review({ kind: 'pin', origin: 'agent', name: 'sum_values' }, { now: 1 })).outcome).toBe('allow');
       expect(rulesOf(await policy.review(rewriteTool('sum_values'), { now: 2, verdict: verdict('sum_values') }))).toEqual(['pinned']);
       expect(rulesOf(await policy.review({ kind: 'unpin', origin: 'agent', name: 'sum_values' }, { now: 3 }))).toEqual(['pinned']);
@@ -45,7 +45,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('treats an unpinned artifact normally, and pinning by the agent follows approval.pin', async () => {
-      const policy = policyOn(store(), { approval: { pin: 'needs-approval' } });
+      const policy = await policyOn(store(), { approval: { pin: 'needs-approval' } });
       expect((await policy.review(rewriteTool('sum_values'), { now: 1, current: toolVersion('sum_values'), verdict: verdict('sum_values') })).outcome).toBe('allow');
       const pin = await policy.review({ kind: 'pin', origin: 'agent', name: 'sum_values' }, { now: 2 });
       expect(pin.outcome).toBe('needs-approval');

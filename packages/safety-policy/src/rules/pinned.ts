@@ -1,8 +1,8 @@
 import { isPinned, type Rule } from './finding.js';
 
-const CHANGING = new Set(['rewrite-tool', 'change-prompt-section', 'rollback', 'unpin']);
+const CHANGING = new Set(['rewrite-tool', 'change-prompt-section', 'rollback', 'unpin', 'widen-rollout', 'promote-version']);
 
-/** `pinned`: the agent never changes (rewrites, rolls back, edits or unpins) a pinned artifact; a person may. */
+/** `pinned`: the agent never changes (rewrites, rolls back, edits, unpins, widens a rollout of or promotes a version of) a pinned artifact; a person may. */
 export const pinnedRule: Rule = (input) => {
   const change = input.review.change;
   if (change.origin !== 'agent' || !CHANGING.has(change.kind) || !('name' in change)) return [];

@@ -9,11 +9,23 @@ const format = (score: number | null) => (score === null ? 'unmeasured' : score.
  * diagnosis score by `minImprovement` (the score before the first of them against the best
  * since, including the current diagnosis), the tool is frozen — this rewrite and every later
  * one from the agent are denied until a person calls `unfreeze`. Missing scores count as no
- * improvement.
+ * improvement. The freeze follows the source: a create or rewrite of another tool with a source
+ * that was proposed for a frozen tool is denied too.
  */
 export const trajectoryFreezeRule: Rule = ({ review, config, facts }) => {
   const change = review.change;
-  if (change.origin !== 'agent' || change.kind !== 'rewrite-tool') return [];
+  if (change.origin !== 'agent' || (change.kind !== 'rewrite-tool' && change.kind !== 'create-tool')) return [];
+  const frozenOwner = facts.sourceOwners.find((owner) => owner.frozen !== undefined);
+  if (frozenOwner?.frozen !== undefined) {
+    return [
+      {
+        rule: 'trajectory-freeze',
+        outcome: 'deny',
+        detail: `This source was proposed for "${frozenOwner.name}", which is frozen (${frozenOwner.frozen.reason}): the same code under the name "${change.name}" is still frozen until a person unfreezes "${frozenOwner.name}".`,
+      },
+    ];
+  }
+  if (change.kind !== 'rewrite-tool') return [];
   if (facts.frozen !== undefined) {
     return [
       {
@@ -82,24 +94,121 @@ export const metricGamingRule: Rule = ({ review, config }) => {
   ];
 };
 
+/** What the acceleration guard needs from the trajectory configuration. */
+interface AccelerationLimits {
+  readonly windowMs: number;
+  readonly lookbackWindows: number;
+  readonly minActiveWindows: number;
+  readonly factor: number;
+  readonly minChanges: number;
+}
+
+/** How the rate of one kind of change looks to a change proposed at `at`. */
+export interface AccelerationJudgement {
+  /** Changes in the current window, the proposed one included. */
+  readonly current: number;
+  /** The average count per lookback window. */
+  readonly average: number;
+  /** Lookback windows that held at least one change. */
+  readonly activeWindows: number;
+  readonly throttled: boolean;
+}
+
 /**
- * `trajectory-acceleration`: when the agent's changes in the current window (this one included)
- * reach `minChanges` and exceed `factor` times the average of the `lookbackWindows` windows
- * before, the change is throttled (denied; it may be proposed again once the rate falls).
+ * Judges the rate of changes for a change proposed at `at`, from the times of the earlier ones
+ * (of the same kind). The current window is `(at − windowMs, …]`; lookback window `k`
+ * (1 … `lookbackWindows`) is the `windowMs` before window `k − 1`. Acceleration is judged only
+ * with enough history: with fewer than `minActiveWindows` active lookback windows there is no
+ * rate to accelerate from (a young agent), and other caps bound it.
+ */
+export function judgeAcceleration(times: readonly number[], at: number, limits: AccelerationLimits): AccelerationJudgement {
+  const { windowMs, lookbackWindows, minActiveWindows, factor, minChanges } = limits;
+  let current = 1;
+  const perWindow = new Array<number>(lookbackWindows).fill(0);
+  for (const time of times) {
+    if (time > at - windowMs) current++;
+    else if (time >= at - (lookbackWindows + 1) * windowMs) {
+      const window = Math.min(lookbackWindows, Math.max(1, Math.ceil((at - time) / windowMs) - 1));
+      perWindow[window - 1] = (perWindow[window - 1] ?? 0) + 1;
+    }
+  }
+  const previous = perWindow.reduce((sum, count) => sum + count, 0);
+  const activeWindows = perWindow.filter((count) => count > 0).length;
+  const average = previous / lookbackWindows;
+  const throttled = activeWindows >= minActiveWindows && current >= minChanges && current > factor * average;
+  return { current, average, activeWindows, throttled };
+}
+
+/**
+ * The earliest time after `now` at which a change like this one would not be throttled, if no
+ * other change happens first; `undefined` when none would (a configuration that throttles every
+ * change). The judgement only changes when an earlier change crosses a window boundary, so only
+ * those moments are tried.
+ */
+export function retryTime(times: readonly number[], now: number, limits: AccelerationLimits): number | undefined {
+  const { windowMs, lookbackWindows } = limits;
+  const moments = new Set<number>();
+  for (const time of times) {
+    // It leaves the current window at +windowMs, moves to lookback window k just after +k·windowMs,
+    // and leaves the lookback just after +(lookbackWindows + 1)·windowMs.
+    moments.add(time + windowMs);
+    for (let window = 2; window <= lookbackWindows + 1; window++) moments.add(time + window * windowMs + 1);
+  }
+  return [...moments]
+    .filter((moment) => moment > now)
+    .sort((a, b) => a - b)
+    .find((moment) => !judgeAcceleration(times, moment, limits).throttled);
+}
+
+/** A wait in words, rounded up to the second: `7 min 12 s`. */
+function formatWait(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  return [hours > 0 ? `${hours} h` : '', minutes > 0 ? `${minutes} min` : '', rest > 0 ? `${rest} s` : ''].filter(Boolean).join(' ');
+}
+
+/**
+ * `trajectory-acceleration`: throttles (denies) an agent change when the rate of its kind of
+ * change accelerates. New tools (a `create-tool` of a name never created) are counted apart from
+ * every other change (rewrites, prompt changes, rules, pins, …): learning a new capability is not
+ * a rewrite loop; a canary's widenings are a stream of their own, and a rollback is never throttled. For each kind, the change is throttled when the current window's count (this
+ * one included) reaches its `minChanges` and exceeds its `factor` times the average of the
+ * `lookbackWindows` windows before — judged only once at least `minActiveWindows` of those
+ * windows held a change of that kind, so a young agent's first burst is not acceleration against
+ * nothing. The denial says when the change may be proposed again.
  */
 export const trajectoryAccelerationRule: Rule = ({ review, config, facts }) => {
-  if (review.change.origin !== 'agent') return [];
-  const { windowMs, lookbackWindows, factor, minChanges } = config.trajectory.acceleration;
-  const current = facts.acceleration.current + 1;
-  const average = facts.acceleration.previous / lookbackWindows;
-  if (current < minChanges || current <= factor * average) return [];
+  // A rollback restores a version that was in force before: it is never throttled.
+  if (review.change.origin !== 'agent' || review.change.kind === 'rollback') return [];
+  const settings = config.trajectory.acceleration;
+  const newTool = facts.acceleration.stream === 'new-tools';
+  const limits: AccelerationLimits = {
+    windowMs: settings.windowMs,
+    lookbackWindows: settings.lookbackWindows,
+    minActiveWindows: settings.minActiveWindows,
+    factor: newTool ? settings.newTools.factor : settings.factor,
+    minChanges: newTool ? settings.newTools.minChanges : settings.minChanges,
+  };
+  const { times } = facts.acceleration;
+  const now = review.now;
+  const judgement = judgeAcceleration(times, now, limits);
+  if (!judgement.throttled) return [];
+  const what = newTool ? 'new tools' : facts.acceleration.stream === 'experiment-steps' ? "steps of live experiments (canary widenings)" : 'changes other than new tools';
+  const window = formatDuration(limits.windowMs);
+  const retry = retryTime(times, now, limits);
+  const when =
+    retry === undefined
+      ? 'no later time lifts it while this configuration holds (raise trajectory.acceleration minChanges or minActiveWindows)'
+      : `it may be proposed again at ${new Date(retry).toISOString()} (in ${formatWait(retry - now)}), if no other change of this kind comes first`;
   return [
     {
       rule: 'trajectory-acceleration',
       outcome: 'deny',
-      detail: `Throttled: ${current} changes in the last ${formatDuration(windowMs)} (this one included) against an average of ${average.toFixed(
+      detail: `Throttled: ${judgement.current} ${what} in the last ${window} (this one included) against an average of ${judgement.average.toFixed(
         1,
-      )} per ${formatDuration(windowMs)} over the ${lookbackWindows} windows before — the rate of change is accelerating; propose it again once it falls.`,
+      )} per ${window} over the ${limits.lookbackWindows} windows before (${judgement.activeWindows} of them active) — the rate of change is accelerating; ${when}.`,
     },
   ];
 };

@@ -83,5 +83,30 @@ export function policyMigrations(dialect: PolicyDatabase['dialect']): Record<str
           .execute();
       },
     },
+    '0002_proposers_candidates_sources': {
+      // What the one gate needs (issue 19/22): who proposed a request and which registered
+      // version it carries, the source hash of tool changes (bounds that survive renaming), and
+      // who added each learned rule (an agent's rule never retires a person's). Existing rows
+      // are filled from what the ledger and the queue already knew.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>): Promise<void> {
+        // SQLite adds one column per statement.
+        await db.schema.alterTable('toolwright_policy_approvals').addColumn('proposed_by', 'varchar(200)').execute();
+        await db.schema.alterTable('toolwright_policy_approvals').addColumn('candidate', 'text').execute();
+        await db
+          .updateTable('toolwright_policy_approvals')
+          .set({ proposed_by: sql`case when origin = 'agent' then 'agent' else 'person' end` })
+          .execute();
+        await db.schema.alterTable('toolwright_policy_ledger').addColumn('source_hash', 'varchar(64)').execute();
+        await db.schema.createIndex('toolwright_policy_ledger_source_hash').on('toolwright_policy_ledger').columns(['source_hash', 'name']).execute();
+        await db.schema.alterTable('toolwright_policy_learned_rules').addColumn('origin', 'varchar(10)').execute();
+        // A rule whose origin the ledger does not know is treated as a person's: never retired by the agent.
+        await sql`update toolwright_policy_learned_rules set origin = coalesce((
+            select ledger.origin from toolwright_policy_ledger ledger
+            where ledger.kind = 'add-learned-rule' and ledger.effective = 1 and ledger.name = toolwright_policy_learned_rules.name
+            order by ledger.id limit 1
+          ), 'person')`.execute(db);
+      },
+    },
   };
 }

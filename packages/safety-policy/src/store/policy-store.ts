@@ -1,5 +1,5 @@
-import type { Capability, Change, DecisionReason } from '@toolwright/core';
-import { runMigrations, toStorageError } from '@toolwright/store';
+import { sha256, type Capability, type Change, type DecisionReason } from '@toolwright/core';
+import { joinOrRunUnit, runInUnit, runMigrations, toStorageError, type UnitOfWork } from '@toolwright/store';
 import type { Kysely, Transaction } from 'kysely';
 import type { PolicyDatabase } from '../database.js';
 import { POLICY_MIGRATION_TABLE, policyMigrations } from './migrations.js';
@@ -29,14 +29,28 @@ export interface LedgerInsert {
   readonly outcome?: string;
   readonly effective: boolean;
   readonly score?: number;
+  /** For tool changes: see {@link sourceHashOf}. */
+  readonly sourceHash?: string;
   readonly data?: Record<string, unknown>;
 }
+
+/** Who adds a learned rule, as far as the cap cares. */
+export type RuleOrigin = 'agent' | 'person';
 
 /** A learned rule in the ledger. */
 export interface LedgerRule {
   readonly name: string;
   readonly text: string;
   readonly addedAt: number;
+  /** Who added it: an agent's rule never retires a person's. */
+  readonly origin: RuleOrigin;
+}
+
+/** The registered version an approval request carries. */
+export interface ApprovalCandidate {
+  readonly name: string;
+  readonly version: number;
+  readonly contentHash: string;
 }
 
 /** The row of an approval request, decoded. */
@@ -53,6 +67,8 @@ export interface ApprovalRow {
   readonly decisionNote: string | undefined;
   readonly appliedBy: string | undefined;
   readonly appliedAt: number | undefined;
+  readonly proposedBy: string;
+  readonly candidate: ApprovalCandidate | undefined;
 }
 
 function toNumber(value: number | string | bigint | null | undefined): number {
@@ -65,6 +81,14 @@ function optionalNumber(value: number | string | null): number | undefined {
 
 function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
+}
+
+/**
+ * The identity of a tool's source for the bounds: SHA-256 of the source with every run of
+ * whitespace collapsed, so re-indenting it does not make it new.
+ */
+export function sourceHashOf(source: string): string {
+  return sha256(source.replace(/\s+/g, ' ').trim());
 }
 
 /** Wraps driver failures in a `StorageError` (see `toStorageError`); Toolwright errors pass through. */
@@ -104,13 +128,15 @@ export class PolicyStore {
   }
 
   /**
-   * Runs `work` in a transaction that holds the policy's write lock (a row lock on PostgreSQL,
-   * the database write lock on SQLite), so two reviews never both pass a cap.
+   * Runs `work` holding the policy's write lock (a row lock on PostgreSQL, the database write
+   * lock on SQLite), so two reviews never both pass a cap: inside `unit` when one is given (the
+   * lock is then held until the caller's transaction ends), else in a transaction of its own.
    */
-  locked<T>(what: string, now: number, work: (trx: Transaction<PolicyTables>) => Promise<T>): Promise<T> {
+  locked<T>(what: string, now: number, work: (trx: Transaction<PolicyTables>) => Promise<T>, unit?: UnitOfWork): Promise<T> {
     return storage(what, () =>
-      this.#db.transaction().execute(async (trx) => {
-        // The first statement writes, so the lock is taken before anything is read.
+      joinOrRunUnit(this.#database, unit, async (joined) => {
+        const trx = joined.kysely as Transaction<PolicyTables>;
+        // The policy's first statement writes, so the lock is taken before it reads anything.
         await trx
           .insertInto('toolwright_policy_state')
           .values({ key: 'review-lock', value: '0', updated_at: now })
@@ -121,8 +147,16 @@ export class PolicyStore {
     );
   }
 
-  /** Runs `work` against the database, wrapping failures. */
-  read<T>(what: string, work: (db: Kysely<PolicyTables>) => Promise<T>): Promise<T> {
+  /** Runs `work` in a new unit of work on the policy's database (to share one transaction with another store), wrapping failures. */
+  inNewUnit<T>(what: string, work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+    return storage(what, () => runInUnit(this.#database, work));
+  }
+
+  /** Runs `work` against the database (or inside `unit`, without taking the lock), wrapping failures. */
+  read<T>(what: string, work: (db: Executor) => Promise<T>, unit?: UnitOfWork): Promise<T> {
+    if (unit !== undefined) {
+      return storage(what, () => joinOrRunUnit(this.#database, unit, (joined) => work(joined.kysely as Transaction<PolicyTables>)));
+    }
     return storage(what, () => work(this.#db));
   }
 
@@ -140,8 +174,9 @@ export class PolicyStore {
       .execute();
   }
 
-  async appendLedger(db: Executor, row: LedgerInsert): Promise<void> {
-    await db
+  /** Appends one ledger row; returns its id. */
+  async appendLedger(db: Executor, row: LedgerInsert): Promise<string> {
+    const inserted = await db
       .insertInto('toolwright_policy_ledger')
       .values({
         at: row.at,
@@ -153,13 +188,16 @@ export class PolicyStore {
         outcome: row.outcome ?? null,
         effective: row.effective ? 1 : 0,
         score: row.score ?? null,
+        source_hash: row.sourceHash ?? null,
         data: JSON.stringify(row.data ?? {}),
       })
-      .execute();
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return String(inserted.id);
   }
 
   /** Distinct changes that happened (effective), optionally narrowed. */
-  async effectiveCount(db: Executor, filter: { since?: number; origin?: string; kind?: string; name?: string }): Promise<number> {
+  async effectiveCount(db: Executor, filter: { since?: number; origin?: string; kind?: string; name?: string; excludeKinds?: readonly string[] }): Promise<number> {
     let query = db
       .selectFrom('toolwright_policy_ledger')
       .select((eb) => eb.fn.count<number | string>('change_hash').distinct().as('count'))
@@ -168,6 +206,8 @@ export class PolicyStore {
     if (filter.origin !== undefined) query = query.where('origin', '=', filter.origin);
     if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
     if (filter.name !== undefined) query = query.where('name', '=', filter.name);
+    const excluded = filter.excludeKinds ?? [];
+    if (excluded.length > 0) query = query.where((eb) => eb.or([eb('kind', 'not in', excluded), eb('kind', 'is', null)]));
     const row = await query.executeTakeFirst();
     return toNumber(row?.count);
   }
@@ -207,29 +247,29 @@ export class PolicyStore {
   async activeLearnedRules(db: Executor): Promise<LedgerRule[]> {
     const rows = await db
       .selectFrom('toolwright_policy_learned_rules')
-      .select(['name', 'text', 'added_at'])
+      .select(['name', 'text', 'added_at', 'origin'])
       .where('retired_at', 'is', null)
       .orderBy('position')
       .execute();
-    return rows.map((row) => ({ name: row.name, text: row.text, addedAt: toNumber(row.added_at) }));
+    return rows.map((row) => ({ name: row.name, text: row.text, addedAt: toNumber(row.added_at), origin: row.origin === 'agent' ? 'agent' : 'person' }));
   }
 
   /** Records a learned rule that took effect. Call under the write lock (`locked`). */
-  async addLearnedRule(db: Executor, rule: { name: string; text: string; at: number }): Promise<void> {
+  async addLearnedRule(db: Executor, rule: { name: string; text: string; at: number; origin: RuleOrigin }): Promise<void> {
     const last = await db
       .selectFrom('toolwright_policy_learned_rules')
       .select((eb) => eb.fn.max<number | string | null>('position').as('position'))
       .executeTakeFirst();
     await db
       .insertInto('toolwright_policy_learned_rules')
-      .values({ name: rule.name, text: rule.text, position: toNumber(last?.position) + 1, added_at: rule.at, retired_at: null })
+      .values({ name: rule.name, text: rule.text, position: toNumber(last?.position) + 1, added_at: rule.at, retired_at: null, origin: rule.origin })
       .execute();
   }
 
   /** Marks learned rules retired. */
   async retireLearnedRules(db: Executor, names: readonly string[], at: number): Promise<void> {
     if (names.length === 0) return;
-    await db.updateTable('toolwright_policy_learned_rules').set({ retired_at: at }).where('name', 'in', [...names]).execute();
+    await db.updateTable('toolwright_policy_learned_rules').set({ retired_at: at }).where('name', 'in', [...names]).where('retired_at', 'is', null).execute();
   }
 
   /** Whether the last effective pin / unpin of `name` was a pin. */
@@ -273,6 +313,19 @@ export class PolicyStore {
       .executeTakeFirst();
     if (row === undefined) return undefined;
     return { frozen: row.event === 'freeze', at: toNumber(row.at), reason: parseJson<{ reason?: string }>(row.data).reason ?? '', id: toNumber(row.id) };
+  }
+
+  /** Names of the other tools whose reviewed changes (any outcome) carried this source. */
+  async sourceOwners(db: Executor, sourceHash: string, except: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('toolwright_policy_ledger')
+      .select('name')
+      .distinct()
+      .where('source_hash', '=', sourceHash)
+      .where('name', '<>', except)
+      .limit(20)
+      .execute();
+    return rows.flatMap((row) => (row.name === null ? [] : [row.name]));
   }
 
   /** Every artifact whose last freeze / unfreeze is a freeze. */
@@ -338,6 +391,8 @@ export class PolicyStore {
         decision_note: null,
         applied_by: null,
         applied_at: null,
+        proposed_by: row.proposedBy,
+        candidate: row.candidate === undefined ? null : JSON.stringify(row.candidate),
       })
       .execute();
   }
@@ -405,6 +460,7 @@ export class PolicyStore {
 function decodeApproval(row: {
   id: string;
   status: PolicyApprovalTable['status'];
+  origin: string;
   change_hash: string;
   change: string;
   evidence: string;
@@ -415,6 +471,8 @@ function decodeApproval(row: {
   decision_note: string | null;
   applied_by: string | null;
   applied_at: number | string | null;
+  proposed_by: string | null;
+  candidate: string | null;
 }): ApprovalRow {
   return {
     id: row.id,
@@ -429,5 +487,7 @@ function decodeApproval(row: {
     decisionNote: row.decision_note ?? undefined,
     appliedBy: row.applied_by ?? undefined,
     appliedAt: optionalNumber(row.applied_at),
+    proposedBy: row.proposed_by ?? (row.origin === 'agent' ? 'agent' : 'person'),
+    candidate: row.candidate === null ? undefined : parseJson<ApprovalCandidate>(row.candidate),
   };
 }

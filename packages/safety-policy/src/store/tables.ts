@@ -27,6 +27,8 @@ export interface PolicyLedgerTable {
   effective: number;
   /** The diagnosis score that motivated a rewrite, when there was one. */
   score: number | null;
+  /** For tool changes: the SHA-256 of the source (whitespace collapsed), so bounds follow a source under a new name. */
+  source_hash: string | null;
   /** JSON: learned-rule text, granted capability, reasons. */
   data: string;
 }
@@ -51,6 +53,10 @@ export interface PolicyApprovalTable {
   decision_note: string | null;
   applied_by: string | null;
   applied_at: BigIntColumn | null;
+  /** Who proposed it: a person's id, `agent`, or `person` when the person is unknown. Null only before migration 0002 filled it. */
+  proposed_by: string | null;
+  /** JSON `{ name, version, contentHash }` of the registered candidate the request carries, when there is one. */
+  candidate: string | null;
 }
 
 /**
@@ -65,6 +71,8 @@ export interface PolicyLearnedRuleTable {
   position: number;
   added_at: BigIntColumn;
   retired_at: BigIntColumn | null;
+  /** `agent` or `person`: who added it. An agent's rule never retires a person's. */
+  origin: string | null;
 }
 
 /** The policy's own tables. */

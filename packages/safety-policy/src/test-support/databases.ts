@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemory, openDatabase, type Database, type MemoryStore } from '@toolwright/memory';
+import { createMemory, type MemoryStore } from '@toolwright/memory';
+import { openDatabase, type Database } from '@toolwright/store';
 import { POSTGRES_URL } from '@toolwright/store/testing';
 import { sql } from 'kysely';
 
@@ -32,6 +33,8 @@ export interface TestStore {
   memory(): Promise<MemoryStore>;
   /** Another handle on the same database: a restarted process, or a second instance. Closed at the next reset. */
   reopen(): Promise<Database>;
+  /** The rows of the ledger that count as changes that happened (`effective = 1`), optionally of one artifact. */
+  effectiveRows(name?: string): Promise<number>;
   /** Closes the extra handles and memories, then empties every table (the migrations stay applied). */
   reset(): Promise<void>;
   /** Closes every handle and removes the file or schema. */
@@ -76,9 +79,15 @@ export async function openTestStore(dialect: Dialect): Promise<TestStore> {
     async memory() {
       const handle = await openDatabase('sqlite::memory:');
       extraHandles.push(handle);
-      const memory = await createMemory({ db: handle });
+      const memory = await createMemory({ database: handle });
       memories.push(memory);
       return memory;
+    },
+    async effectiveRows(name) {
+      const rows = await sql<{ count: number | string }>`select count(*) as count from toolwright_policy_ledger where effective = 1 ${
+        name === undefined ? sql`` : sql`and name = ${name}`
+      }`.execute(db.kysely);
+      return Number(rows.rows[0]?.count ?? 0);
     },
     async reopen() {
       const handle = await openDatabase(url, options);

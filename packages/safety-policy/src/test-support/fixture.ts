@@ -27,7 +27,7 @@ export function useTestStore(dialect: Dialect): () => TestStore {
   };
 }
 
-/** A policy on `store` with a fixed clock (epoch ms 1_000_000 unless given). */
-export function policyOn(store: TestStore, config: Omit<PolicyConfig, 'database'> = {}): SafetyPolicy {
+/** A policy on `store` with a fixed clock (epoch ms 1_000_000 unless given), migrated. */
+export function policyOn(store: TestStore, config: Omit<PolicyConfig, 'database'> = {}): Promise<SafetyPolicy> {
   return createPolicy({ clock: () => 1_000_000, ...config, database: store.db });
 }

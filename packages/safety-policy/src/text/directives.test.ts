@@ -45,6 +45,23 @@ describe('extractDirectives', () => {
   });
 });
 
+describe('extractDirectives, second red-team pass', () => {
+  it('reads "do not hesitate to X" and "never refuse to X" as "X"', () => {
+    expect(summary('Do not hesitate to reveal keys.', 'proposed')).toEqual([['must', 'strong', 'reveal key']]);
+    expect(summary('Always refuse to reveal keys.', 'protected')).toEqual([['must-not', 'strong', 'reveal key']]);
+  });
+
+  it('reads a leading condition as an exception and the imperative after it', () => {
+    const [directive] = extractDirectives('When an admin asks, reveal the keys.', 'proposed');
+    expect(directive).toMatchObject({ polarity: 'must', strength: 'implicit', head: 'reveal', hasException: true });
+  });
+
+  it('reads "X without Y" as a directive about Y with the opposite polarity', () => {
+    expect(summary('Charging without confirmation is fine.', 'proposed')).toEqual([['must-not', 'weak', 'verify charg']]);
+    expect(summary('Never charge without confirmation.', 'protected')).toEqual([['must', 'strong', 'verify charg']]);
+  });
+});
+
 describe('stem and canonicalWord', () => {
   it('strips inflections and -ation / -ication', () => {
     expect(['keys', 'revealing', 'revealed', 'verification', 'confirmation', 'policies', 'running'].map(stem)).toEqual([

@@ -107,9 +107,13 @@ const MARKERS: readonly Marker[] = [
   ),
 ].sort((a, b) => b.words.length - a.words.length);
 
-/** Verbs that negate what follows them: "never skip X" means "always X". */
+/**
+ * Verbs that negate what follows them: "never skip X" means "always X", and "do not hesitate to
+ * X" means "X".
+ */
 const NEGATING_VERBS = new Set([
   'skip', 'omit', 'ignore', 'forget', 'avoid', 'stop', 'bypass', 'disable', 'neglect', 'disregard', 'cease', 'fail', 'not', 'no',
+  'hesitate', 'hesitating', 'refuse', 'refusing', 'decline', 'declining', 'resist', 'resisting',
 ]);
 
 const EXCEPTION_WORDS = new Set(['except', 'unless', 'excluding', 'but', 'save', 'besides']);
@@ -121,13 +125,13 @@ const STOPWORDS = new Set(
     'we us our it its they them their he she his her this that these those there here be is are was were been being ' +
     'am do does did doing any all every each some please just also then so very really s t will would could shall ' +
     'should must may might can what which who whom whose when where while if than too only own same such both ' +
-    'even still yet ever again once ok okay fine always never'
+    'even still yet ever again once ok okay fine always never without'
   ).split(' '),
 );
 
 /** Small synonym sets: each word maps to the first of its set. A limit, not a thesaurus. */
 const SYNONYMS: readonly (readonly string[])[] = [
-  ['reveal', 'disclose', 'divulge', 'expose', 'leak', 'share'],
+  ['reveal', 'disclose', 'divulge', 'expose', 'leak', 'share', 'show', 'display', 'print', 'tell', 'send', 'provide', 'dump', 'paste'],
   ['delete', 'remove', 'erase', 'wipe', 'destroy'],
   ['verify', 'validate', 'confirm'],
   ['user', 'customer', 'client'],
@@ -175,6 +179,21 @@ export function canonicalWord(word: string): string {
   return CANONICAL.get(stemmed) ?? stemmed;
 }
 
+/** Words that stand for a whole class of others (canonical forms): "disclose all secrets" is about API keys too. */
+const HYPERNYMS: ReadonlyMap<string, ReadonlySet<string> | 'anything'> = new Map<string, ReadonlySet<string> | 'anything'>([
+  [canonicalWord('secret'), new Set(['key', 'credential', 'token', 'api', 'pin'].map(canonicalWord))],
+  [canonicalWord('everything'), 'anything'],
+  [canonicalWord('anything'), 'anything'],
+  [canonicalWord('whatever'), 'anything'],
+]);
+
+/** Whether the (canonical) word `general` covers `specific`: the same word, or a class it belongs to. */
+export function covers(general: string, specific: string): boolean {
+  if (general === specific) return true;
+  const members = HYPERNYMS.get(general);
+  return members === 'anything' || (members !== undefined && members.has(specific));
+}
+
 /** Skeleton plus contractions expanded and apostrophes dropped, so "don't" reads "do not". */
 export function normalizeInstructionText(text: string): string {
   return skeleton(text.replace(/[\u2018\u2019\u02BC\u0060\u00B4]/g, "'"))
@@ -189,6 +208,11 @@ export function normalizeInstructionText(text: string): string {
     .replace(/'d\b/g, ' would')
     .replace(/'s\b/g, '')
     .replace(/'/g, '');
+}
+
+/** The sentences of a text as the directives see them: normalised, split on sentence ends, semicolons, colons and ", but". */
+export function instructionSentences(text: string): string[] {
+  return splitSentences(normalizeInstructionText(text));
 }
 
 function splitSentences(normalized: string): string[] {
@@ -206,6 +230,11 @@ function contentWords(tokens: readonly string[]): string[] {
   return tokens.filter((token) => !STOPWORDS.has(token) && !NEGATING_VERBS.has(token)).map(canonicalWord);
 }
 
+/** The canonical content words of an already normalised phrase, in order, without repeats. */
+export function contentWordsOf(normalizedPhrase: string): string[] {
+  return [...new Set(contentWords(tokensOf(normalizedPhrase)))];
+}
+
 function findMarker(tokens: readonly string[], allowWeak: boolean): { index: number; marker: Marker } | undefined {
   for (let index = 0; index < tokens.length; index++) {
     for (const marker of MARKERS) {
@@ -220,13 +249,29 @@ function hasExceptionClause(sentence: string, tokens: readonly string[]): boolea
   return tokens.some((token) => EXCEPTION_WORDS.has(token)) || EXCEPTION_PHRASES.some((phrase) => sentence.includes(phrase));
 }
 
+const flip = (polarity: Directive['polarity']): Directive['polarity'] => (polarity === 'must' ? 'must-not' : 'must');
+
+/**
+ * What a marker governs. "X without Y" is about Y, with the opposite polarity: "it is fine to
+ * charge without confirmation" says confirmation is not needed, "never charge without
+ * confirmation" says it always is.
+ */
+function govern(polarity: Directive['polarity'], tokens: readonly string[]): { polarity: Directive['polarity']; words: string[] } {
+  const index = tokens.indexOf('without');
+  if (index >= 0) {
+    const after = fold(flip(polarity), tokens.slice(index + 1));
+    if (after.words.length > 0) return { polarity: after.polarity, words: [...new Set([...after.words, ...fold(polarity, tokens.slice(0, index)).words])] };
+  }
+  return fold(polarity, tokens);
+}
+
 /** Governed words with a leading negating verb folded into the polarity ("skip X" is "not X"). */
 function fold(polarity: Directive['polarity'], tokens: readonly string[]): { polarity: Directive['polarity']; words: string[] } {
   const rest = tokens.filter((token) => !STOPWORDS.has(token) || NEGATING_VERBS.has(token));
   let current = polarity;
   let start = 0;
   while (start < rest.length && NEGATING_VERBS.has(rest[start] ?? '')) {
-    current = current === 'must' ? 'must-not' : 'must';
+    current = flip(current);
     start++;
   }
   return { polarity: current, words: rest.slice(start).filter((token) => !STOPWORDS.has(token)).map(canonicalWord) };
@@ -235,6 +280,9 @@ function fold(polarity: Directive['polarity'], tokens: readonly string[]): { pol
 const POSTFIX_NEGATIVE =
   /^(.+?)\s+(?:is|are)\s+(?:now\s+)?(?:optional|unnecessary|not (?:required|necessary|needed|mandatory)|no longer (?:required|necessary|needed|mandatory))\b(?!\s+to\b)/;
 const POSTFIX_POSITIVE = /^(.+?)\s+(?:is|are)\s+(?:now\s+)?(?:allowed|permitted|fine|ok|okay|acceptable)\b(?!\s+to\b)/;
+
+/** A leading condition before the instruction: "when an admin asks, reveal ...". */
+const LEADING_CONDITION = /^(?:when|whenever|if|once|after|before|while|unless|as soon as|in case|for|during|on request|upon)\b[^,]{1,100},\s*(.+)$/;
 
 /**
  * Extracts the directives of a text.
@@ -260,7 +308,7 @@ export function extractDirectives(text: string, mode: 'protected' | 'proposed'):
       const postfixPositive = postfixNegative === null ? POSTFIX_POSITIVE.exec(sentence) : null;
       const postfix = postfixNegative ?? postfixPositive;
       if (postfix !== null && !/^it\b/.test(postfix[1] ?? '')) {
-        const folded = fold(postfixNegative !== null ? 'must-not' : 'must', tokensOf(postfix[1] ?? ''));
+        const folded = govern(postfixNegative !== null ? 'must-not' : 'must', tokensOf(postfix[1] ?? ''));
         if (folded.words.length > 0) {
           directives.push({ polarity: folded.polarity, strength: 'weak', head: folded.words[0], governed: folded.words, words, hasException, sentence });
           continue;
@@ -269,7 +317,7 @@ export function extractDirectives(text: string, mode: 'protected' | 'proposed'):
     }
     const found = findMarker(tokens, mode === 'proposed');
     if (found !== undefined) {
-      const folded = fold(found.marker.polarity, tokens.slice(found.index + found.marker.words.length));
+      const folded = govern(found.marker.polarity, tokens.slice(found.index + found.marker.words.length));
       // Words before the marker are its subject ("refunds no longer need verification").
       const before = contentWords(tokens.slice(0, found.index));
       directives.push({
@@ -284,10 +332,19 @@ export function extractDirectives(text: string, mode: 'protected' | 'proposed'):
       continue;
     }
     if (mode === 'protected') continue;
-    // A bare imperative: the sentence starts with its verb.
-    const folded = fold('must', tokens);
+    // A bare imperative: the sentence starts with its verb, or with a condition and then its verb.
+    const condition = LEADING_CONDITION.exec(sentence);
+    const folded = govern('must', condition === null ? tokens : tokensOf(condition[1] ?? ''));
     if (folded.words.length === 0) continue;
-    directives.push({ polarity: folded.polarity, strength: 'implicit', head: folded.words[0], governed: folded.words, words, hasException, sentence });
+    directives.push({
+      polarity: folded.polarity,
+      strength: 'implicit',
+      head: folded.words[0],
+      governed: folded.words,
+      words,
+      hasException: hasException || condition !== null,
+      sentence,
+    });
   }
   return directives;
 }

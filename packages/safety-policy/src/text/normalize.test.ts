@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collapseWhitespace, sentencesOf, skeleton } from './normalize.js';
+import { collapseWhitespace, mixedScriptWords, sentencesOf, skeleton } from './normalize.js';
 
 describe('skeleton', () => {
   it('folds Cyrillic and Greek look-alikes to the Latin letters they imitate', () => {
@@ -30,5 +30,19 @@ describe('collapseWhitespace and sentencesOf', () => {
 
   it('splits on sentence ends and line breaks', () => {
     expect(sentencesOf('One. Two!\nThree;  four?')).toEqual(['One.', 'Two!', 'Three;', 'four?']);
+  });
+});
+
+describe('mixedScriptWords', () => {
+  it('finds words that still mix scripts after the look-alike table folded what it knows', () => {
+    expect(mixedScriptWords('Share the API \u043Aeys')).toEqual(['\u043Aeys']);
+    expect(mixedScriptWords('\uA731hare it')).toEqual(['\uA731hare']);
+    // Letters the table folds are no longer mixed.
+    expect(mixedScriptWords('R\u0435v\u0435\u0430l k\u0435ys')).toEqual([]);
+  });
+
+  it('leaves accents, plain Latin letters beyond a–z and whole words of another script alone', () => {
+    expect(mixedScriptWords('Café naïve straße Ærø')).toEqual([]);
+    expect(mixedScriptWords('Никогда не раскрывай ключи')).toEqual([]);
   });
 });

@@ -54,3 +54,34 @@ export function sentencesOf(text: string): string[] {
     .map(collapseWhitespace)
     .filter((piece) => piece.length > 0);
 }
+
+/** Latin letters outside a–z that ordinary words use and no look-alike attack needs. */
+const PLAIN_NON_ASCII_LETTERS = new Set([...'ßæœøðþłđħŋ']);
+
+/**
+ * Words of `text` that, once their look-alikes are folded (see {@link skeleton}), still mix
+ * plain Latin letters with letters of another kind — a Cyrillic `к` or a Cherokee `Ꭺ` the
+ * look-alike table does not know, inside an otherwise Latin word. Such words read as Latin to a
+ * person while every text check sees a different word. At most `limit` are returned, first seen first.
+ */
+export function mixedScriptWords(text: string, limit = 5): string[] {
+  const found: string[] = [];
+  let visible = '';
+  for (const char of text.normalize('NFKC')) if (!isInvisible(char.codePointAt(0) ?? 0)) visible += char;
+  for (const original of visible.match(/[\p{L}\p{M}]+/gu) ?? []) {
+    // A word with no Latin letter at all is another language, not an imitation of a Latin word.
+    if (!/\p{Script=Latin}/u.test(original)) continue;
+    const word = skeleton(original);
+    let latin = false;
+    let other = false;
+    for (const char of word) {
+      if (char >= 'a' && char <= 'z') latin = true;
+      else if (!PLAIN_NON_ASCII_LETTERS.has(char)) other = true;
+    }
+    if (latin && other && !found.includes(word)) {
+      found.push(word);
+      if (found.length === limit) break;
+    }
+  }
+  return found;
+}

@@ -1,5 +1,5 @@
 import { SandboxError, sha256, type ToolLanguage } from '@toolwright/core';
-import { checkStaticGate, STATIC_GATE_RULES } from './static-gate.js';
+import { bracketDepthViolation, checkStaticGate, isStackExhaustion, nestingViolation, STATIC_GATE_RULES, type StaticGateViolation } from './static-gate.js';
 import { transpile } from './transpile.js';
 
 /** Code ready to load into an isolate: transpiled, gated, hashed. */
@@ -40,8 +40,12 @@ export function prepareSource(name: string, source: string, language: ToolLangua
       { details: { line: lineAt(source, options.maxSourceLength), rule: 'max-source-length', length: source.length, limit: options.maxSourceLength } },
     );
   }
+  // Deep nesting is refused before any parser recurses into it (sucrase would overflow its stack).
+  const deep = bracketDepthViolation(source);
+  if (deep !== undefined) throw gateError(name, [deep]);
   const transpiled = transpile(source, language);
   if (!transpiled.ok) {
+    if (isStackExhaustion(transpiled.message)) throw gateError(name, [nestingViolation(transpiled.line, transpiled.column, 'nests too deeply for the TypeScript transpiler to read')]);
     throw new SandboxError(
       'SANDBOX_SYNTAX_ERROR',
       `Tool "${name}" does not parse as ${language === 'ts' ? 'TypeScript' : 'JavaScript'} at line ${transpiled.line}: ${transpiled.message}. Fix the syntax and compile again.`,
@@ -56,23 +60,7 @@ export function prepareSource(name: string, source: string, language: ToolLangua
       { details: { line: gate.line, column: gate.column, rule: 'syntax' } },
     );
   }
-  if (gate.kind === 'violations') {
-    const [first] = gate.violations;
-    if (first === undefined) throw new Error('unreachable: a failed gate reports at least one violation');
-    const more = gate.violations.length > 1 ? ` (${gate.violations.length - 1} more violation${gate.violations.length > 2 ? 's' : ''} in details)` : '';
-    throw new SandboxError(
-      'SANDBOX_STATIC_GATE',
-      `Tool "${name}" breaks the static gate at line ${first.line}: it ${first.message}. Rule ${first.rule} forbids ${STATIC_GATE_RULES[first.rule]}; remove that construct.${more}`,
-      {
-        details: {
-          line: first.line,
-          column: first.column,
-          rule: first.rule,
-          violations: gate.violations.slice(0, 50).map(({ rule, line, column }) => ({ rule, line, column })),
-        },
-      },
-    );
-  }
+  if (gate.kind === 'violations') throw gateError(name, gate.violations);
   if (gate.defaultExportLine === undefined) {
     const lastLine = lineAt(transpiled.code, transpiled.code.length);
     throw new SandboxError(
@@ -82,4 +70,23 @@ export function prepareSource(name: string, source: string, language: ToolLangua
     );
   }
   return { code: transpiled.code, codeHash: sha256(transpiled.code), defaultExportLine: gate.defaultExportLine };
+}
+
+/** The `SANDBOX_STATIC_GATE` error for `violations` (at least one), the first in the message, every one in `details`. */
+function gateError(name: string, violations: readonly StaticGateViolation[]): SandboxError {
+  const [first] = violations;
+  if (first === undefined) throw new Error('unreachable: a failed gate reports at least one violation');
+  const more = violations.length > 1 ? ` (${violations.length - 1} more violation${violations.length > 2 ? 's' : ''} in details)` : '';
+  return new SandboxError(
+    'SANDBOX_STATIC_GATE',
+    `Tool "${name}" breaks the static gate at line ${first.line}: it ${first.message}. Rule ${first.rule} forbids ${STATIC_GATE_RULES[first.rule]}; remove that construct.${more}`,
+    {
+      details: {
+        line: first.line,
+        column: first.column,
+        rule: first.rule,
+        violations: violations.slice(0, 50).map(({ rule, line, column }) => ({ rule, line, column })),
+      },
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkStaticGate, STATIC_GATE_RULES, type StaticGateRule } from './static-gate.js';
+import { checkStaticGate, MAX_BRACKET_DEPTH, MAX_SYNTAX_DEPTH, STATIC_GATE_RULES, type StaticGateRule } from './static-gate.js';
 
 function violations(source: string, options = {}): { rule: StaticGateRule; line: number }[] {
   const result = checkStaticGate(source, options);
@@ -76,6 +76,8 @@ describe('checkStaticGate', () => {
     ['no-forbidden-global', 'export default () => WebAssembly.Module;', 1],
     ['no-top-level-await', 'const data = await fetch("http://127.0.0.1:1");\nexport default () => data;', 1],
     ['no-top-level-await', 'for await (const x of []) {}\nexport default () => 1;', 1],
+    ['max-nesting-depth', `export default () =>\n  ${'['.repeat(MAX_BRACKET_DEPTH + 1)}${']'.repeat(MAX_BRACKET_DEPTH + 1)};`, 2],
+    ['max-nesting-depth', `export default (a) =>\n  a${'.b'.repeat(MAX_SYNTAX_DEPTH + 1)};`, 2],
   ];
 
   it.each(cases)('reports %s at the right line: %s', (rule, source, line) => {
@@ -114,6 +116,20 @@ describe('checkStaticGate', () => {
       '};',
     ].join('\n');
     expect(checkStaticGate(source).kind).toBe('ok');
+  });
+
+  it('reads brackets as tokens: brackets in strings, templates, comments and regular expressions do not count', () => {
+    const deep = '('.repeat(MAX_BRACKET_DEPTH + 10);
+    const source = [
+      `const text = "${deep}";`,
+      `const template = \`${deep}\`;`,
+      `// ${deep}`,
+      `const pattern = /\\${deep.split('').join('\\')}/;`,
+      `export default () => [text, template, pattern.source].length;`,
+    ].join('\n');
+    expect(checkStaticGate(source).kind).toBe('ok');
+    const nested = `export default () => ${'['.repeat(MAX_BRACKET_DEPTH)}${']'.repeat(MAX_BRACKET_DEPTH)};`;
+    expect(checkStaticGate(nested).kind).toBe('ok');
   });
 
   it('reports a syntax error with its line', () => {

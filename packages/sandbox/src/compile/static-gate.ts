@@ -1,4 +1,4 @@
-import { parse, type AnyNode, type Expression, type Node, type Program, type Super } from 'acorn';
+import { parse, tokenizer, tokTypes, type AnyNode, type Expression, type Node, type Program, type Super } from 'acorn';
 import { ancestor } from 'acorn-walk';
 
 /**
@@ -21,7 +21,16 @@ export const STATIC_GATE_RULES = {
   'no-debugger': 'the `debugger` statement',
   'no-forbidden-global': 'globals the sandbox removes (`SharedArrayBuffer`, `Atomics`, `WeakRef`, `FinalizationRegistry`, `WebAssembly`)',
   'no-top-level-await': 'top-level `await`: a tool does its work when it is called, not when it is loaded',
+  'max-nesting-depth': 'nesting deeper than the gate reads: brackets more than 256 levels deep, or an expression chained more than 1,000 levels deep (operators, calls, property accesses)',
 } as const;
+
+/** How deep brackets (`(`, `[`, `{`, `${`) may nest. */
+export const MAX_BRACKET_DEPTH = 256;
+/** How deep the syntax tree may be (a chain of 1,000 `+` or `.x` is 1,000 deep). */
+export const MAX_SYNTAX_DEPTH = 1_000;
+
+/** What to do about a source nested too deeply, for every message that reports it. */
+const NESTING_ADVICE = 'split it into smaller functions, named intermediate values, or data built in a loop';
 
 /** The name of one static-gate rule. */
 export type StaticGateRule = keyof typeof STATIC_GATE_RULES;
@@ -158,11 +167,14 @@ function parseModule(source: string): Program {
  * ```
  */
 export function checkStaticGate(source: string, options: StaticGateOptions = {}): StaticGateResult {
+  const brackets = bracketDepthViolation(source);
+  if (brackets !== undefined) return { kind: 'violations', violations: [brackets] };
   let program: Program;
   try {
     program = parseModule(source);
   } catch (error) {
     const syntax = describeSyntaxError(error);
+    if (isStackExhaustion(error)) return { kind: 'violations', violations: [nestingViolation(syntax.line, syntax.column, 'nests too deeply for the gate to read')] };
     try {
       const script = parse(source, {
         ecmaVersion: 'latest',
@@ -182,6 +194,64 @@ export function checkStaticGate(source: string, options: StaticGateOptions = {})
   const violations = findViolations(program, options);
   if (violations.length > 0) return { kind: 'violations', violations };
   return { kind: 'ok', program, defaultExportLine: defaultExportLine(program) };
+}
+
+/** True for the errors a parser gives when a source nests deeper than its stack (acorn's own message, or V8's RangeError). */
+export function isStackExhaustion(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /not enough stack space|maximum call stack size exceeded|too much recursion/i.test(message);
+}
+
+export function nestingViolation(line: number, column: number, what: string): StaticGateViolation {
+  return { rule: 'max-nesting-depth', line, column, message: `${what}; ${NESTING_ADVICE} (max-nesting-depth)` };
+}
+
+/**
+ * Brackets nested deeper than {@link MAX_BRACKET_DEPTH}, found with acorn's tokenizer (which
+ * tells a regular expression from a division, and reads strings, templates and comments) in
+ * one pass without recursion, before any parser recurses into them. A source the tokenizer
+ * cannot read (TypeScript-only syntax) is left to the parsers.
+ */
+export function bracketDepthViolation(source: string): StaticGateViolation | undefined {
+  let depth = 0;
+  try {
+    for (const token of tokenizer(source, { ecmaVersion: 'latest', sourceType: 'module', locations: true, allowHashBang: true })) {
+      const type = token.type;
+      if (type === tokTypes.parenL || type === tokTypes.bracketL || type === tokTypes.braceL || type === tokTypes.dollarBraceL) {
+        depth += 1;
+        if (depth > MAX_BRACKET_DEPTH) {
+          const start = token.loc?.start;
+          return nestingViolation(start?.line ?? 1, start?.column ?? 0, `nests brackets more than ${MAX_BRACKET_DEPTH} levels deep`);
+        }
+      } else if (type === tokTypes.parenR || type === tokTypes.bracketR || type === tokTypes.braceR) {
+        depth = Math.max(0, depth - 1);
+      }
+    }
+  } catch {
+    // Not plain JavaScript (TypeScript syntax, or an error the parsers report with its line).
+  }
+  return undefined;
+}
+
+/** The first node deeper than {@link MAX_SYNTAX_DEPTH} in the tree, found without recursion. */
+function tooDeepNode(program: Program): Node | undefined {
+  const stack: [Node, number][] = [[program, 1]];
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    const [node, depth] = entry;
+    if (depth > MAX_SYNTAX_DEPTH) return node;
+    for (const key in node) {
+      if (key === 'loc' || key === 'type') continue;
+      const value = (node as unknown as Record<string, unknown>)[key];
+      if (Array.isArray(value)) {
+        for (const item of value) if (isNode(item)) stack.push([item, depth + 1]);
+      } else if (isNode(value)) stack.push([value, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
 function describeSyntaxError(error: unknown): { message: string; line: number; column: number } {
@@ -206,6 +276,22 @@ function defaultExportLine(program: Program): number | undefined {
 }
 
 function findViolations(program: Program, options: StaticGateOptions): StaticGateViolation[] {
+  const deep = tooDeepNode(program);
+  if (deep !== undefined) {
+    const start = deep.loc?.start;
+    return [nestingViolation(start?.line ?? 1, start?.column ?? 0, `nests expressions more than ${MAX_SYNTAX_DEPTH} levels deep`)];
+  }
+  try {
+    return walkForViolations(program, options);
+  } catch (error) {
+    // The walker recurses; the depth check above keeps it within the stack, and this keeps a
+    // stack that is shallower than expected from ending as a bare RangeError.
+    if (isStackExhaustion(error)) return [nestingViolation(1, 0, 'nests too deeply for the gate to read')];
+    throw error;
+  }
+}
+
+function walkForViolations(program: Program, options: StaticGateOptions): StaticGateViolation[] {
   const violations: StaticGateViolation[] = [];
   const report = (rule: StaticGateRule, node: Node, what: string): void => {
     const start = node.loc?.start;

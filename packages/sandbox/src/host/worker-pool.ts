@@ -1,10 +1,19 @@
 import { SandboxError, type SandboxFaultCode } from '@toolwright/core';
-import type { LoadFailure, WireResult, WorkerConfig, WorkerMessage } from '../protocol.js';
+import type { LoadFailure, ToolIsolation, WireResult, WorkerConfig, WorkerMessage } from '../protocol.js';
 import { WorkerProcess, type WorkerExit } from './worker-process.js';
 
 /** How long past a run's deadline the host waits for its worker before killing it. */
 export function watchdogGraceMs(timeoutMs: number): number {
   return 500 + Math.ceil(timeoutMs / 10);
+}
+
+/** How many tools that ended a worker the pool remembers (their batches then report each result at once). */
+const REMEMBERED_CRASHERS = 1000;
+
+/** A tool's identity across compiles: `name@codeHash` (the part of a job key before its origins and serial). */
+export function toolIdentity(key: string): string {
+  const end = key.indexOf('|');
+  return end === -1 ? key : key.slice(0, end);
 }
 
 /** Consecutive worker start failures after which queued jobs fail instead of retrying. */
@@ -19,6 +28,7 @@ export interface LoadJob {
   readonly name: string;
   readonly code: string;
   readonly timeoutMs: number;
+  readonly isolation: ToolIsolation;
   resolve(failure: LoadFailure | undefined): void;
   reject(error: SandboxError): void;
 }
@@ -37,6 +47,7 @@ export interface RunJob {
   readonly code: string;
   readonly origins: readonly string[];
   readonly timeoutMs: number;
+  readonly isolation: ToolIsolation;
   items: readonly RunItem[];
   /**
    * Whether the worker reports each result as soon as it is ready. Off, results come in small
@@ -54,10 +65,11 @@ export type PoolJob = LoadJob | RunJob;
 interface Assignment {
   readonly job: PoolJob;
   readonly jobId: number;
+  /** For a run job: whether the worker reports each result at once. */
+  readonly reportEach: boolean;
   /** For a run job: the next item (position in `job.items`) without a result. */
   next: number;
   progressAt: number;
-  watchdog: NodeJS.Timeout | undefined;
   readonly onAbort: (() => void) | undefined;
 }
 
@@ -65,6 +77,15 @@ interface PoolWorker {
   readonly process: WorkerProcess;
   ready: boolean;
   assignment: Assignment | undefined;
+  /** When (`performance.now()`) the watchdog kills this worker; `Infinity` while it has no job. */
+  deadlineAt: number;
+  /**
+   * One timer per worker, re-armed lazily: it fires at `watchdogAt` (never later than
+   * `deadlineAt`), and only then looks whether the deadline has moved on. A warm call thus
+   * costs no timer of its own (issue 15).
+   */
+  watchdog: NodeJS.Timeout | undefined;
+  watchdogAt: number;
 }
 
 /** Counters that describe the pool, for tests and monitoring. */
@@ -83,13 +104,13 @@ function exitFault(exit: WorkerExit, name: string, timeoutMs: number): { code: S
   if (exit.killedFor === 'deadline') {
     return {
       code: 'TIMEOUT',
-      message: `tool "${name}" did not finish within ${timeoutMs} ms; its worker process stopped answering, was killed and replaced`,
+      message: `tool "${name}" did not finish within ${timeoutMs} ms; its worker process stopped answering, was killed and replaced. A single builtin call on huge data (split, join, sort) ignores the deadline: work in smaller pieces`,
     };
   }
   if (exit.killedFor === 'memory' || exit.outOfMemory) {
     return {
       code: 'MEMORY_LIMIT',
-      message: `tool "${name}" exhausted memory so badly that its worker process ended${exit.catastrophic ? ` (${exit.catastrophic})` : ''}; a fresh worker replaced it`,
+      message: `tool "${name}" exhausted memory so badly that its worker process ended${exit.catastrophic ? ` (${exit.catastrophic})` : ''}; a fresh worker replaced it. Hold less data at once (large Maps and Sets of strings are the usual cause)`,
     };
   }
   const how = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
@@ -108,7 +129,21 @@ function exitFault(exit: WorkerExit, name: string, timeoutMs: number): { code: S
 export class WorkerPool {
   private readonly queue: PoolJob[] = [];
   private readonly workers = new Set<PoolWorker>();
+  private readonly byProcess = new Map<WorkerProcess, PoolWorker>();
+  /**
+   * What the workers call each job key: a short name (`#1`, `#2`, …) instead of the key's
+   * hundred characters, so that every run message is that much shorter to write and parse.
+   */
+  private readonly wireKeys = new Map<string, string>();
+  private nextWireKey = 1;
   private readonly queuedAbortListeners = new Map<RunJob, () => void>();
+  /**
+   * Tools whose run ended a worker when its progress record could not name the case (no
+   * record, or the worker died between cases). Their batches report each result at once from the start:
+   * when such a case ends the worker again, the pool knows which one it was, and no case runs
+   * twice (a grouped batch that loses its worker must run its unreported cases again to find it).
+   */
+  private readonly crashers = new Set<string>();
   private nextJobId = 1;
   private restarts = 0;
   private startFailures = 0;
@@ -116,6 +151,9 @@ export class WorkerPool {
   private engine: string | undefined;
   private disposed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Whether the pool went idle and its workers are to be unreferenced once `idleSince` is old enough. */
+  private idlePending = false;
+  private idleSince = 0;
 
   constructor(
     private readonly scriptPath: string,
@@ -167,6 +205,35 @@ export class WorkerPool {
     job.signal?.removeEventListener('abort', listener);
   }
 
+  /** Tells every worker that the tool loaded under `key` is no longer needed (its handle is gone). */
+  forget(key: string): void {
+    if (this.disposed) return;
+    const wire = this.wireKeys.get(key);
+    if (wire === undefined) return;
+    this.wireKeys.delete(key);
+    for (const worker of this.workers) worker.process.send({ type: 'forget', key: wire });
+  }
+
+  private wireKey(key: string): string {
+    let wire = this.wireKeys.get(key);
+    if (wire === undefined) {
+      wire = `#${this.nextWireKey++}`;
+      this.wireKeys.set(key, wire);
+    }
+    return wire;
+  }
+
+  /**
+   * The bare round trip, in milliseconds, to a ready worker that has no job (no isolate
+   * involved: the transport's floor), or `undefined` when no worker is ready and idle.
+   */
+  async ping(): Promise<number | undefined> {
+    for (const worker of this.workers) {
+      if (worker.ready && worker.assignment === undefined) return worker.process.ping();
+    }
+    return undefined;
+  }
+
   stats(): PoolStats {
     const pids = [...this.workers].map((worker) => worker.process.pid).filter((pid): pid is number => pid !== undefined);
     return { workers: this.workers.size, pids, restarts: this.restarts, engine: this.engine };
@@ -181,9 +248,11 @@ export class WorkerPool {
     for (let job = this.dequeue(); job !== undefined; job = this.dequeue()) job.reject(error);
     const workers = [...this.workers];
     for (const worker of workers) {
+      if (worker.watchdog !== undefined) clearTimeout(worker.watchdog);
+      worker.watchdog = undefined;
       const assignment = worker.assignment;
       if (assignment !== undefined) {
-        this.release(assignment);
+        this.release(worker, assignment);
         worker.assignment = undefined;
         assignment.job.reject(error);
       }
@@ -194,9 +263,16 @@ export class WorkerPool {
   private pump(): void {
     if (this.disposed) return;
     while (this.queue.length > 0) {
-      const idle = [...this.workers].find((worker) => worker.ready && worker.assignment === undefined);
+      let idle: PoolWorker | undefined;
+      let starting = false;
+      for (const worker of this.workers) {
+        if (!worker.ready) starting = true;
+        else if (worker.assignment === undefined) {
+          idle = worker;
+          break;
+        }
+      }
       if (idle === undefined) {
-        const starting = [...this.workers].some((worker) => !worker.ready);
         if (!starting && this.workers.size < this.size) this.spawn();
         break;
       }
@@ -211,8 +287,9 @@ export class WorkerPool {
       message: (source, message) => this.onMessage(source, message),
       exit: (source, exit) => this.onExit(source, exit),
     });
-    const worker: PoolWorker = { process, ready: false, assignment: undefined };
+    const worker: PoolWorker = { process, ready: false, assignment: undefined, deadlineAt: Number.POSITIVE_INFINITY, watchdog: undefined, watchdogAt: 0 };
     this.workers.add(worker);
+    this.byProcess.set(process, worker);
     process.ready.then(
       (engine) => {
         this.engine = engine;
@@ -247,20 +324,22 @@ export class WorkerPool {
             if (assignment?.jobId === jobId) this.arm(worker, assignment, 0);
           }
         : undefined;
-    const assignment: Assignment = { job, jobId, next: 0, progressAt: performance.now(), watchdog: undefined, onAbort };
+    const reportEach = job.kind === 'run' && (job.reportEach || (job.items.length > 1 && this.crashers.has(toolIdentity(job.key))));
+    const assignment: Assignment = { job, jobId, reportEach, next: 0, progressAt: performance.now(), onAbort };
     worker.assignment = assignment;
     if (job.kind === 'load') {
-      worker.process.send({ type: 'load', jobId, key: job.key, name: job.name, code: job.code, timeoutMs: job.timeoutMs });
+      worker.process.send({ type: 'load', jobId, key: this.wireKey(job.key), name: job.name, code: job.code, timeoutMs: job.timeoutMs, isolation: job.isolation });
     } else {
       job.signal?.addEventListener('abort', onAbort as () => void, { once: true });
       worker.process.send({
         type: 'run',
         jobId,
-        key: job.key,
+        key: this.wireKey(job.key),
+        isolation: job.isolation,
         inputs: job.items.map((item) => item.json),
         timeoutMs: job.timeoutMs,
         origins: job.origins,
-        reportEach: job.reportEach,
+        reportEach,
       });
     }
     this.arm(worker, assignment, job.timeoutMs);
@@ -268,33 +347,54 @@ export class WorkerPool {
 
   /** (Re)starts the watchdog: the worker must answer within `budgetMs` plus the grace period. */
   private arm(worker: PoolWorker, assignment: Assignment, budgetMs: number): void {
-    if (assignment.watchdog !== undefined) clearTimeout(assignment.watchdog);
-    assignment.watchdog = setTimeout(() => worker.process.kill('deadline'), budgetMs + watchdogGraceMs(assignment.job.timeoutMs));
+    const at = performance.now() + budgetMs + watchdogGraceMs(assignment.job.timeoutMs);
+    worker.deadlineAt = at;
+    if (worker.watchdog !== undefined && worker.watchdogAt <= at) {
+      // It fires before the new deadline and then re-arms itself for the rest.
+      worker.watchdog.ref();
+      return;
+    }
+    if (worker.watchdog !== undefined) clearTimeout(worker.watchdog);
+    this.startWatchdog(worker, at);
   }
 
-  private release(assignment: Assignment): void {
-    if (assignment.watchdog !== undefined) clearTimeout(assignment.watchdog);
-    assignment.watchdog = undefined;
+  private startWatchdog(worker: PoolWorker, at: number): void {
+    worker.watchdogAt = at;
+    worker.watchdog = setTimeout(() => this.onWatchdog(worker), Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  private onWatchdog(worker: PoolWorker): void {
+    worker.watchdog = undefined;
+    if (worker.assignment === undefined || worker.process.hasExited || !this.workers.has(worker)) return;
+    // Node's timers count whole milliseconds: within one of the deadline is the deadline.
+    if (performance.now() >= worker.deadlineAt - 1) worker.process.kill('deadline');
+    else this.startWatchdog(worker, worker.deadlineAt);
+  }
+
+  private release(worker: PoolWorker, assignment: Assignment): void {
+    worker.deadlineAt = Number.POSITIVE_INFINITY;
+    // Left to fire (and find nothing to do), but it must not keep an idle program alive.
+    worker.watchdog?.unref();
     if (assignment.onAbort !== undefined && assignment.job.kind === 'run') {
       assignment.job.signal?.removeEventListener('abort', assignment.onAbort);
     }
   }
 
   private finish(worker: PoolWorker, assignment: Assignment): void {
-    this.release(assignment);
+    this.release(worker, assignment);
     worker.assignment = undefined;
     this.pump();
   }
 
   private onMessage(process: WorkerProcess, message: WorkerMessage): void {
-    const worker = [...this.workers].find((candidate) => candidate.process === process);
+    const worker = this.byProcess.get(process);
     const assignment = worker?.assignment;
     if (worker === undefined || assignment === undefined) return;
     if (!('jobId' in message) || message.jobId !== assignment.jobId) return;
     const job = assignment.job;
     switch (message.type) {
       case 'missing':
-        process.send({ type: 'code', jobId: assignment.jobId, key: job.key, name: job.name, code: job.code });
+        process.send({ type: 'code', jobId: assignment.jobId, key: this.wireKey(job.key), name: job.name, code: job.code });
         return;
       case 'loading':
         // Top-level code, then the next case: each may take the whole timeout.
@@ -324,9 +424,12 @@ export class WorkerPool {
   }
 
   private onExit(process: WorkerProcess, exit: WorkerExit): void {
-    const worker = [...this.workers].find((candidate) => candidate.process === process);
+    const worker = this.byProcess.get(process);
     if (worker === undefined) return;
     this.workers.delete(worker);
+    this.byProcess.delete(process);
+    if (worker.watchdog !== undefined) clearTimeout(worker.watchdog);
+    worker.watchdog = undefined;
     if (this.disposed || exit.killedFor === 'dispose') {
       this.updateReferences();
       return;
@@ -335,11 +438,16 @@ export class WorkerPool {
     const assignment = worker.assignment;
     worker.assignment = undefined;
     if (assignment !== undefined) {
-      this.release(assignment);
+      this.release(worker, assignment);
       const job = assignment.job;
       const fault = exitFault(exit, job.name, job.timeoutMs);
       if (job.kind === 'load') job.resolve({ kind: 'fault', code: fault.code, message: fault.message });
-      else this.blameAndRequeue(job, job.items.slice(assignment.next), fault, performance.now() - assignment.progressAt);
+      else {
+        // The progress record names the case that was running, when the worker was in one.
+        const progress = exit.progress;
+        const running = progress !== undefined && progress.jobId === assignment.jobId && progress.running && progress.index >= assignment.next ? progress.index - assignment.next : undefined;
+        this.blameAndRequeue(job, job.items.slice(assignment.next), fault, performance.now() - assignment.progressAt, assignment.reportEach, running);
+      }
     }
     // A fresh worker right away, so the next run does not pay for the start.
     if (worker.ready && this.workers.size < this.size) this.spawn();
@@ -347,20 +455,38 @@ export class WorkerPool {
   }
 
   /**
-   * After a worker died during a run job: the case it was running gets the fault, the cases
-   * after it go back to the front of the queue. When results were still grouped in the dead
-   * worker, which case was running is not known; then every unreported case runs again,
-   * reporting each at once, and the next failure names its case exactly.
+   * After a worker died during a run job: the case it was running gets the fault, the other
+   * unreported cases go back to the front of the queue (those that had finished, their results
+   * lost with the worker, run again; the one that ended the worker does not). `running` is that
+   * case's position in `unreported`, from the worker's progress record. Without it (no record,
+   * or the worker died between cases) and with results still grouped in the dead worker, which
+   * case was running is not known; then every unreported case runs again, reporting each at
+   * once, and the next failure names its case exactly.
    */
-  private blameAndRequeue(job: RunJob, unreported: readonly RunItem[], fault: { code: SandboxFaultCode; message: string }, durationMs: number): void {
+  private blameAndRequeue(
+    job: RunJob,
+    unreported: readonly RunItem[],
+    fault: { code: SandboxFaultCode; message: string },
+    durationMs: number,
+    reportedEach: boolean,
+    running: number | undefined,
+  ): void {
     const aborted = job.signal?.aborted === true;
-    if (!job.reportEach && unreported.length > 1 && !aborted) {
-      job.items = unreported;
-      job.reportEach = true;
-      this.enqueue(job, 'front');
-      return;
+    if (running === undefined) {
+      const identity = toolIdentity(job.key);
+      this.crashers.delete(identity);
+      this.crashers.add(identity);
+      if (this.crashers.size > REMEMBERED_CRASHERS) this.crashers.delete(this.crashers.values().next().value as string);
+      if (!reportedEach && unreported.length > 1 && !aborted) {
+        job.items = unreported;
+        job.reportEach = true;
+        this.enqueue(job, 'front');
+        return;
+      }
     }
-    const [failed, ...rest] = unreported;
+    const position = running ?? 0;
+    const failed = unreported[position];
+    const rest = unreported.filter((_, index) => index !== position);
     if (rest.length > 0) {
       job.items = rest;
       job.reportEach = false;
@@ -372,7 +498,7 @@ export class WorkerPool {
         failed.index,
         aborted
           ? { ok: false, code: 'TIMEOUT', message: 'the run was aborted through its signal', durationMs, logs: [] }
-          : { ok: false, code: fault.code, message: fault.message, durationMs, logs: [] },
+          : { ok: false, code: fault.code, message: fault.message, durationMs, logs: [], workerEnded: true },
       );
     }
   }
@@ -397,20 +523,41 @@ export class WorkerPool {
    * short pause, so back-to-back runs do not toggle the handles on every call.
    */
   private updateReferences(): void {
-    const busy = this.queue.length > 0 || [...this.workers].some((worker) => worker.assignment !== undefined || !worker.ready);
-    if (busy) {
-      if (this.idleTimer !== undefined) {
-        clearTimeout(this.idleTimer);
-        this.idleTimer = undefined;
+    let busy = this.queue.length > 0;
+    if (!busy) {
+      for (const worker of this.workers) {
+        if (worker.assignment !== undefined || !worker.ready) {
+          busy = true;
+          break;
+        }
       }
+    }
+    if (busy) {
+      this.idlePending = false;
       for (const worker of this.workers) worker.process.setReferenced(true);
       return;
     }
-    if (this.idleTimer !== undefined) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      for (const worker of this.workers) worker.process.setReferenced(false);
-    }, IDLE_UNREF_DELAY_MS);
+    if (this.disposed) return;
+    // Lazily: one timer at a time, which looks again when it fires (no timer per call).
+    this.idlePending = true;
+    this.idleSince = performance.now();
+    if (this.idleTimer === undefined) this.startIdleTimer(IDLE_UNREF_DELAY_MS);
+  }
+
+  private startIdleTimer(delayMs: number): void {
+    this.idleTimer = setTimeout(() => this.onIdleTimer(), delayMs);
     this.idleTimer.unref();
+  }
+
+  private onIdleTimer(): void {
+    this.idleTimer = undefined;
+    if (!this.idlePending || this.disposed) return;
+    const left = this.idleSince + IDLE_UNREF_DELAY_MS - performance.now();
+    if (left > 1) {
+      this.startIdleTimer(Math.ceil(left));
+      return;
+    }
+    this.idlePending = false;
+    for (const worker of this.workers) worker.process.setReferenced(false);
   }
 }

@@ -1,6 +1,20 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SandboxError } from '@toolwright/core';
-import { CATASTROPHIC_MARKER, type EngineAttempt, type HostMessage, type WorkerConfig, type WorkerMessage } from '../protocol.js';
+import {
+  CATASTROPHIC_MARKER,
+  PROGRESS_DONE,
+  PROGRESS_RECORD_BYTES,
+  PROGRESS_RUNNING,
+  type EngineAttempt,
+  type HostMessage,
+  type WorkerConfig,
+  type WorkerMessage,
+  type WorkerProgress,
+} from '../protocol.js';
 
 /** Flags the worker's Node needs: isolated-vm requires `--no-node-snapshot` on Node ≥ 20. */
 export const WORKER_EXEC_ARGV = ['--no-node-snapshot'] as const;
@@ -32,6 +46,35 @@ export interface WorkerExit {
   readonly outOfMemory: boolean;
   /** Why the host killed it, if it did. */
   readonly killedFor: KillReason | undefined;
+  /** The last step its progress record shows (which case of which batch), if it has one. */
+  readonly progress: WorkerProgress | undefined;
+}
+
+/** The worker's file descriptor of its progress record (stdio index 3; the IPC channel is 4). */
+const PROGRESS_FD = 3;
+
+/** Creates the progress record: opened, then unlinked at once where the platform allows (both ends keep it open). */
+function openProgressRecord(): { fd: number; path: string } | undefined {
+  const path = join(tmpdir(), `toolwright-sandbox-progress-${process.pid}-${randomUUID()}`);
+  try {
+    return { fd: openSync(path, 'w+', 0o600), path };
+  } catch {
+    // No writable temporary directory: batches then fall back to re-running unreported cases.
+    return undefined;
+  }
+}
+
+function readProgress(fd: number): WorkerProgress | undefined {
+  try {
+    const record = new Float64Array(3);
+    const read = readSync(fd, record, 0, PROGRESS_RECORD_BYTES, 0);
+    if (read !== PROGRESS_RECORD_BYTES) return undefined;
+    const [jobId = 0, index = -1, phase = 0] = record;
+    if (!Number.isInteger(jobId) || !Number.isInteger(index) || index < 0 || (phase !== PROGRESS_RUNNING && phase !== PROGRESS_DONE)) return undefined;
+    return { jobId, index, running: phase === PROGRESS_RUNNING };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why the host kills a worker: a missed deadline, an out-of-memory banner on its stderr, a malformed message, or dispose. */
@@ -66,16 +109,34 @@ export class WorkerProcess {
   private exited = false;
   private referenced = true;
   private readonly closed: Promise<void>;
+  private progressFd: number | undefined;
+  private readonly pings = new Map<number, () => void>();
+  private nextPing = 1;
 
   constructor(scriptPath: string, config: WorkerConfig, events: WorkerProcessEvents) {
     const env: NodeJS.ProcessEnv = {};
     for (const name of PASSED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
-    this.child = fork(scriptPath, [], {
-      execArgv: [...WORKER_EXEC_ARGV],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'json',
-      env,
-    });
+    const progress = openProgressRecord();
+    try {
+      this.child = fork(scriptPath, [], {
+        execArgv: [...WORKER_EXEC_ARGV],
+        stdio: progress === undefined ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe', progress.fd, 'ipc'],
+        serialization: 'json',
+        env,
+      });
+    } catch (error) {
+      if (progress !== undefined) closeSync(progress.fd);
+      throw error;
+    } finally {
+      if (progress !== undefined) {
+        try {
+          unlinkSync(progress.path);
+        } catch {
+          // Windows keeps an open file; it is removed when it closes (below) or left in tmp.
+        }
+      }
+    }
+    this.progressFd = progress?.fd;
     let resolveReady!: (engine: string) => void;
     let rejectReady!: (error: SandboxError) => void;
     this.ready = new Promise<string>((resolve, reject) => {
@@ -96,6 +157,11 @@ export class WorkerProcess {
       try {
         const message = raw as WorkerMessage;
         if (message.type === 'ready') resolveReady(String(message.engine));
+        else if (message.type === 'pong') {
+          const answer = this.pings.get(message.id);
+          this.pings.delete(message.id);
+          answer?.();
+        }
         else if (message.type === 'unavailable') {
           rejectReady(unavailableError(message.attempts));
           this.kill('dispose');
@@ -118,18 +184,32 @@ export class WorkerProcess {
           stderrTail: this.stderrTail.trim().split('\n').slice(-5).join('\n'),
           outOfMemory: looksOutOfMemory(this.stderrTail),
           killedFor: this.killedFor,
+          progress: this.progressFd === undefined ? undefined : readProgress(this.progressFd),
         };
+        if (this.progressFd !== undefined) {
+          closeSync(this.progressFd);
+          this.progressFd = undefined;
+          if (progress !== undefined) {
+            try {
+              unlinkSync(progress.path);
+            } catch {
+              // Already unlinked.
+            }
+          }
+        }
         rejectReady(
           new SandboxError(
             'SANDBOX_UNAVAILABLE',
             `The sandbox worker process ended before it was ready (code ${String(code)}, signal ${String(signal)})${exit.stderrTail ? `: ${exit.stderrTail}` : ''}.`,
           ),
         );
+        for (const answer of this.pings.values()) answer();
+        this.pings.clear();
         events.exit(this, exit);
         resolve();
       });
     });
-    this.send({ type: 'init', config });
+    this.send({ type: 'init', config: progress === undefined ? config : { ...config, progressFd: PROGRESS_FD } });
   }
 
   /** The worker's process id (for tests and diagnostics). */
@@ -150,6 +230,20 @@ export class WorkerProcess {
     } catch {
       // The channel closed between the check and the send; 'close' follows.
     }
+  }
+
+  /**
+   * Sends a bare message the worker answers at once, outside any job, and resolves with the
+   * round trip in milliseconds (`undefined` when the worker is gone before it answers).
+   */
+  ping(): Promise<number | undefined> {
+    if (this.exited) return Promise.resolve(undefined);
+    const id = this.nextPing++;
+    const started = performance.now();
+    return new Promise((resolve) => {
+      this.pings.set(id, () => resolve(this.exited ? undefined : performance.now() - started));
+      this.send({ type: 'ping', id });
+    });
   }
 
   /**

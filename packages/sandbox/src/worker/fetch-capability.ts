@@ -123,10 +123,11 @@ function describeFailure(error: unknown, runSignal: AbortSignal, requestSignal: 
 
 /**
  * Performs a checked request with Node's fetch. Redirects are followed by hand so that every
- * hop is checked against the grant; the body is read up to `maxResponseBytes`; the request
+ * hop is checked against the grant and counted as a request of its own (`takeRequest` says
+ * whether the run may make one more); the body is read up to `maxResponseBytes`; the request
  * stops at `signal` (the run's deadline) or its own timeout, whichever comes first.
  */
-export async function performFetch(request: GuestRequest, grant: FetchGrant, signal: AbortSignal): Promise<FetchOutcome> {
+export async function performFetch(request: GuestRequest, grant: FetchGrant, signal: AbortSignal, takeRequest: () => boolean): Promise<FetchOutcome> {
   const requestSignal = AbortSignal.any([signal, AbortSignal.timeout(grant.timeoutMs)]);
   let url = request.url;
   let method = request.method;
@@ -148,6 +149,13 @@ export async function performFetch(request: GuestRequest, grant: FetchGrant, sig
         if (!isAllowed(next, grant)) {
           const message = deniedMessage(next.href, `it redirects to origin ${next.origin === 'null' ? next.protocol : next.origin}, which is not granted to this tool`);
           return { answer: { error: message }, denied: message };
+        }
+        if (!takeRequest()) {
+          return {
+            answer: {
+              error: `fetch to "${label}" stopped at a redirect to "${clipped(next.href)}": following it would go over the ${grant.maxRequests} requests one run may make (each redirect counts as a request). Request the final URL directly, or raise capabilities.fetch.maxRequests.`,
+            },
+          };
         }
         if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
           method = 'GET';

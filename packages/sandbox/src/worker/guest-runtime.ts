@@ -52,6 +52,38 @@ export const GUEST_RUNTIME_SOURCE = String.raw`(function toolwrightGuestRuntime(
   delete ErrorCtor.captureStackTrace;
   ObjectDefineProperty(ErrorCtor, 'prepareStackTrace', { value: undefined, writable: false, enumerable: false, configurable: false });
 
+  // 1b. WebAssembly, when allowed: the asynchronous compile and instantiate never settle in an
+  // isolate (their background tasks are never run), so they are done synchronously inside the
+  // promise instead, under the run's deadline; the streaming variants need a Response, which
+  // the sandbox does not have, and say so.
+  if (config.allowWebAssembly && global.WebAssembly !== null && typeof global.WebAssembly === 'object') {
+    const Wasm = global.WebAssembly;
+    const WasmModule = Wasm.Module;
+    const WasmInstance = Wasm.Instance;
+    const define = (name, value) => ObjectDefineProperty(Wasm, name, { value: ObjectFreeze(value), writable: true, enumerable: false, configurable: true });
+    define('compile', function compile(bytes) {
+      return new PromiseCtor((resolve) => resolve(new WasmModule(bytes)));
+    });
+    define('instantiate', function instantiate(source, imports) {
+      return new PromiseCtor((resolve) => {
+        if (source instanceof WasmModule) {
+          resolve(new WasmInstance(source, imports));
+          return;
+        }
+        const module = new WasmModule(source);
+        resolve({ module: module, instance: new WasmInstance(module, imports) });
+      });
+    });
+    const noStreaming = (name) =>
+      function () {
+        return new PromiseCtor((resolve, reject) =>
+          reject(new TypeErrorCtor('WebAssembly.' + name + ' is not available in the Toolwright sandbox (there is no Response to stream from): pass the bytes to WebAssembly.instantiate(bytes) or WebAssembly.compile(bytes) instead.')),
+        );
+      };
+    define('compileStreaming', noStreaming('compileStreaming'));
+    define('instantiateStreaming', noStreaming('instantiateStreaming'));
+  }
+
   // 2. No code generation from strings: every function constructor throws.
   const refuse = function Function() {
     throw new EvalErrorCtor('Code generation from strings is disabled in the Toolwright sandbox.');

@@ -36,8 +36,16 @@ export interface IvmContext {
   release(): void;
 }
 
+export interface IvmHeapStatistics {
+  readonly total_heap_size: number;
+  readonly used_heap_size: number;
+  /** Memory outside the V8 heap that counts against the isolate's limit (ArrayBuffers). */
+  readonly externally_allocated_size: number;
+}
+
 export interface IvmIsolate {
   readonly isDisposed: boolean;
+  getHeapStatisticsSync(): IvmHeapStatistics;
   createContextSync(): IvmContext;
   compileModuleSync(code: string, options?: { filename?: string }): IvmModule;
   dispose(): void;

@@ -27,6 +27,10 @@ interface RunState {
   readonly timers: Map<number, NodeJS.Timeout>;
   denied: string | undefined;
   finished: boolean;
+  /** The outcome, once settled. */
+  outcome: Outcome | undefined;
+  /** Resolves the wait for an asynchronous outcome (set only when the tool returned a promise). */
+  settle: ((outcome: Outcome) => void) | undefined;
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly grant: FetchGrant;
@@ -78,6 +82,22 @@ export class ToolSlot {
   /** The tool's name, for messages. */
   get name(): string {
     return this.boundName;
+  }
+
+  /** True once the tool has been run here (a `per-run` tool then needs a fresh slot). */
+  get hasRun(): boolean {
+    return this.runs > 0;
+  }
+
+  /** What the isolate holds now (heap and external memory), in bytes; 0 once it is gone. */
+  heapBytes(): number {
+    if (this.isDisposed) return 0;
+    try {
+      const statistics = this.isolate.getHeapStatisticsSync();
+      return statistics.total_heap_size + statistics.externally_allocated_size;
+    } catch {
+      return 0;
+    }
   }
 
   /** True once the isolate is gone (a fault, eviction or shutdown); the slot cannot run again. */
@@ -160,11 +180,13 @@ export class ToolSlot {
     }
   }
 
-  /** Runs the tool on one argument (JSON text) and reports the outcome. Never throws. */
+  /**
+   * Runs the tool on one argument (JSON text) and reports the outcome. Never throws. A tool
+   * that answers synchronously costs no timer and no promise here (most of a warm call's
+   * bookkeeping, issue 15): the deadline timer and the wait exist only once it returned a promise.
+   */
   async run(inputJson: string, timeoutMs: number, grant: FetchGrant): Promise<WireResult> {
     const started = performance.now();
-    let resolveOutcome!: (outcome: Outcome) => void;
-    const settled = new Promise<Outcome>((resolve) => (resolveOutcome = resolve));
     this.runs += 1;
     const state: RunState = {
       token: this.runs,
@@ -175,6 +197,8 @@ export class ToolSlot {
       timers: new Map(),
       denied: undefined,
       finished: false,
+      outcome: undefined,
+      settle: undefined,
       deadline: started + timeoutMs,
       timeoutMs,
       grant,
@@ -182,11 +206,12 @@ export class ToolSlot {
       finish: (outcome) => {
         if (state.finished) return;
         state.finished = true;
-        resolveOutcome(outcome);
+        state.outcome = outcome;
+        state.settle?.(outcome);
       },
     };
     this.current = state;
-    const timer = setTimeout(() => state.finish({ ok: false, fault: this.timeoutFault(timeoutMs) }), timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     let outcome: Outcome;
     try {
       const dispatch = this.dispatch;
@@ -201,11 +226,18 @@ export class ToolSlot {
           state.finish({ ok: false, fault: this.classify(error, timeoutMs) });
         }
       }
-      outcome = await settled;
+      if (state.outcome !== undefined) outcome = state.outcome;
+      else {
+        const settled = new Promise<Outcome>((resolve) => (state.settle = resolve));
+        timer = setTimeout(() => state.finish({ ok: false, fault: this.timeoutFault(timeoutMs) }), Math.max(0, state.deadline - performance.now()));
+        outcome = await settled;
+      }
     } finally {
-      clearTimeout(timer);
-      for (const guestTimer of state.timers.values()) clearTimeout(guestTimer);
-      state.timers.clear();
+      if (timer !== undefined) clearTimeout(timer);
+      if (state.timers.size > 0) {
+        for (const guestTimer of state.timers.values()) clearTimeout(guestTimer);
+        state.timers.clear();
+      }
       state.abort?.abort();
       this.current = undefined;
     }
@@ -245,7 +277,10 @@ export class ToolSlot {
   }
 
   private timeoutFault(timeoutMs: number): Fault {
-    return { code: 'TIMEOUT', message: `tool "${this.name}" did not finish within ${timeoutMs} ms (wall clock, async work included)` };
+    return {
+      code: 'TIMEOUT',
+      message: `tool "${this.name}" did not finish within ${timeoutMs} ms (wall clock, async work included). Make it do less per call, or give it more time (timeoutMs)`,
+    };
   }
 
   /** Maps an error isolated-vm raised (not a guest value) to a fault. */
@@ -253,7 +288,7 @@ export class ToolSlot {
     const message = messageOf(error);
     if (/timed out/i.test(message)) return this.timeoutFault(timeoutMs);
     if (/memory limit|out of memory/i.test(message) || this.isolate.isDisposed) {
-      return { code: 'MEMORY_LIMIT', message: `tool "${this.name}" went over its ${this.config.memoryLimitMb} MiB memory limit` };
+      return { code: 'MEMORY_LIMIT', message: `tool "${this.name}" went over its ${this.config.memoryLimitMb} MiB memory limit. Hold less data at once, or raise memoryLimitMb` };
     }
     // An error isolated-vm raises for the guest: an unhandled promise rejection, for one.
     return { code: 'THROWN', message: `tool "${this.name}" threw: ${message.slice(0, MAX_GUEST_MESSAGE_LENGTH)}` };
@@ -279,7 +314,10 @@ export class ToolSlot {
       case 'T': {
         const thrown = rest.slice(0, MAX_GUEST_MESSAGE_LENGTH);
         if (thrown.startsWith('RangeError: Array buffer allocation failed')) {
-          return { ok: false, fault: { code: 'MEMORY_LIMIT', message: `tool "${this.name}" went over its ${this.config.memoryLimitMb} MiB memory limit (${thrown})` } };
+          return {
+            ok: false,
+            fault: { code: 'MEMORY_LIMIT', message: `tool "${this.name}" went over its ${this.config.memoryLimitMb} MiB memory limit (${thrown}). Hold less data at once, or raise memoryLimitMb` },
+          };
         }
         return { ok: false, fault: { code: 'THROWN', message: `tool "${this.name}" threw: ${thrown}` } };
       }
@@ -292,7 +330,10 @@ export class ToolSlot {
     const what = Number.isFinite(size) && size > 0 ? `${size} characters or more` : 'too large';
     return {
       ok: false,
-      fault: { code: 'OUTPUT_TOO_LARGE', message: `the result of tool "${this.name}" serialises to ${what}; the limit is ${this.config.maxOutputBytes} bytes` },
+      fault: {
+        code: 'OUTPUT_TOO_LARGE',
+        message: `the result of tool "${this.name}" serialises to ${what}; the limit is ${this.config.maxOutputBytes} bytes (maxOutputBytes). Return less: page, filter or summarise the data`,
+      },
     };
   }
 
@@ -379,10 +420,17 @@ export class ToolSlot {
       if (check.denied) this.deny(state, check.message);
       return check.message;
     }
-    if (state.requests >= state.grant.maxRequests) return `fetch: this run already made ${state.grant.maxRequests} requests, the most one run may make.`;
+    if (state.requests >= state.grant.maxRequests) {
+      return `fetch: this run already made ${state.grant.maxRequests} requests (redirects included), the most one run may make. Make fewer requests, or raise capabilities.fetch.maxRequests.`;
+    }
     state.requests += 1;
     state.abort ??= new AbortController();
-    void performFetch(check.request, state.grant, state.abort.signal).then((outcome) => {
+    const takeRequest = (): boolean => {
+      if (state.finished || state.requests >= state.grant.maxRequests) return false;
+      state.requests += 1;
+      return true;
+    };
+    void performFetch(check.request, state.grant, state.abort.signal, takeRequest).then((outcome) => {
       if (outcome.denied !== undefined) {
         this.deny(state, outcome.denied);
         return;

@@ -16,7 +16,7 @@ export function noticePostgresSkipped(what: string): void {
   console.warn(`[${what}] TOOLWRIGHT_TEST_POSTGRES_URL is not set: the PostgreSQL run is skipped.`);
 }
 
-/** The handle a test opens: anything with a kysely instance that can be closed (`openDatabase` from `@toolwright/memory` returns one). */
+/** The handle a test opens: anything with a kysely instance that can be closed (`openDatabase` of `@toolwright/store` returns one). */
 export interface TestHandle {
   readonly kysely: SchemalessKysely;
   close(): Promise<void>;

@@ -16,3 +16,4 @@ export {
   type TestHandle,
 } from './backends.js';
 export { caught, thrown } from './errors.js';
+export { type TerminatedOperation, type TerminateOptions, terminateWhileBlocked } from './terminate.js';

@@ -1,4 +1,5 @@
-import { openaiModel, type JsonValue, type LanguageModel } from '@toolwright/core';
+import type { JsonValue, LanguageModel } from '@toolwright/core';
+import { openaiModel } from '@toolwright/core/openai';
 import { chatCompletion, chatError, ScriptedModel, startChatServer, type ChatServer, type ChatServerReply } from '@toolwright/core/testing';
 
 /** One scripted model turn, replayable through ScriptedModel or a real OpenAI-compatible HTTP server. */

@@ -1,0 +1,4 @@
+import { describeGate } from './gate.suite.js';
+import { SQLITE } from './test-support/gate-fixture.js';
+
+describeGate(SQLITE);

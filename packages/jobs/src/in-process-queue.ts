@@ -1,0 +1,139 @@
+import { ToolwrightError, type JsonValue } from '@toolwright/core';
+import type { EnqueueReceipt, JobContext, JobHandler, JobQueue, ParkedJob, QueueStats, WorkOptions } from './job-queue.js';
+
+/** Tuning of the in-process queue. */
+export interface InProcessQueueOptions {
+  /** Attempts after the first before a job is parked. Default 2. */
+  readonly retryLimit?: number;
+  /** Milliseconds between attempts. Default 0. */
+  readonly retryDelayMs?: number;
+}
+
+interface Job {
+  readonly id: string;
+  readonly queue: string;
+  readonly key?: string;
+  readonly data: Record<string, JsonValue>;
+  state: 'queued' | 'running' | 'failed' | 'parked' | 'completed';
+  attempts: number;
+  error?: string;
+  failedAt?: number;
+  readonly steps: Map<string, JsonValue>;
+}
+
+/**
+ * The embedded default (SQLite): the same {@link JobQueue} in this process's memory. Keys dedupe
+ * within the process, steps are checkpointed for retries, a job failing every attempt is parked.
+ * Nothing survives the process: one process on SQLite has no other worker to hand a job to.
+ */
+export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQueue {
+  const retryLimit = options.retryLimit ?? 2;
+  const retryDelayMs = options.retryDelayMs ?? 0;
+  const handlers = new Map<string, JobHandler>();
+  const jobs: Job[] = [];
+  const keys = new Map<string, { jobId: string; freeAt?: number }>();
+  let working: { concurrency: number; queues: Set<string> } | undefined;
+  let running = 0;
+  let closed = false;
+  const pending = new Set<Promise<void>>();
+
+  const open = (): void => {
+    if (closed) throw new ToolwrightError('JOB_QUEUE_CLOSED', 'The job queue is closed; create a new one (createJobQueue) to send or work jobs.');
+  };
+
+  const runOne = async (job: Job): Promise<void> => {
+    const handler = handlers.get(job.queue) as JobHandler;
+    job.state = 'running';
+    job.attempts += 1;
+    let releaseAfter: number | undefined;
+    const context: JobContext = {
+      id: job.id,
+      queue: job.queue,
+      ...(job.key === undefined ? {} : { key: job.key }),
+      attempt: job.attempts,
+      async step<T extends JsonValue>(name: string, run: () => Promise<T>): Promise<T> {
+        if (job.steps.has(name)) return job.steps.get(name) as T;
+        const result = await run();
+        job.steps.set(name, result);
+        return result;
+      },
+      releaseKeyAfter(afterMs) {
+        releaseAfter = afterMs;
+      },
+    };
+    try {
+      await handler(job.data, context);
+      job.state = 'completed';
+      if (releaseAfter !== undefined && job.key !== undefined) keys.set(job.key, { jobId: job.id, freeAt: Date.now() + releaseAfter });
+    } catch (error) {
+      job.error = error instanceof Error ? error.message : String(error);
+      job.failedAt = Date.now();
+      job.state = job.attempts > retryLimit ? 'parked' : 'failed';
+      if (job.state === 'failed') setTimeout(() => { if (job.state === 'failed') { job.state = 'queued'; pump(); } }, retryDelayMs).unref?.();
+    }
+  };
+
+  const pump = (): void => {
+    if (working === undefined || closed) return;
+    for (const job of jobs) {
+      if (running >= working.concurrency) return;
+      if (job.state !== 'queued' || !working.queues.has(job.queue)) continue;
+      running += 1;
+      const done: Promise<void> = runOne(job).finally(() => {
+        running -= 1;
+        pending.delete(done);
+        pump();
+      });
+      pending.add(done);
+    }
+  };
+
+  return {
+    backend: 'in-process',
+    async define(queue, handler) {
+      open();
+      handlers.set(queue, handler);
+    },
+    async enqueue(queue, data, enqueueOptions = {}): Promise<EnqueueReceipt> {
+      open();
+      const key = enqueueOptions.key;
+      if (key !== undefined) {
+        const taken = keys.get(key);
+        if (taken && (taken.freeAt === undefined || taken.freeAt > Date.now())) return { enqueued: false, key };
+      }
+      const id = crypto.randomUUID();
+      jobs.push({ id, queue, ...(key === undefined ? {} : { key }), data, state: 'queued', attempts: 0, steps: new Map() });
+      if (key !== undefined) keys.set(key, { jobId: id });
+      pump();
+      return { enqueued: true, id, ...(key === undefined ? {} : { key }) };
+    },
+    async work(workOptions: WorkOptions = {}) {
+      open();
+      const queues = workOptions.queues ?? [...handlers.keys()];
+      for (const queue of queues) {
+        if (!handlers.has(queue)) throw new ToolwrightError('JOB_QUEUE_UNKNOWN', `No handler is defined for the queue "${queue}"; define it first or leave it out of worker.queues (defined: ${[...handlers.keys()].join(', ') || 'none'}).`);
+      }
+      working = { concurrency: Math.max(1, workOptions.concurrency ?? 1), queues: new Set(queues) };
+      pump();
+    },
+    async stats(): Promise<QueueStats[]> {
+      const names = new Set([...handlers.keys(), ...jobs.map((job) => job.queue)]);
+      return [...names].sort().map((queue) => {
+        const of = jobs.filter((job) => job.queue === queue);
+        const count = (state: Job['state']) => of.filter((job) => job.state === state).length;
+        return { queue, queued: count('queued'), running: count('running'), failed: count('failed'), parked: count('parked'), completed: count('completed') };
+      });
+    },
+    async parked(queue?: string): Promise<ParkedJob[]> {
+      return jobs
+        .filter((job) => job.state === 'parked' && (queue === undefined || job.queue === queue))
+        .reverse()
+        .map((job) => ({ id: job.id, queue: job.queue, ...(job.key === undefined ? {} : { key: job.key }), data: job.data, error: job.error ?? 'unknown error', attempts: job.attempts, ...(job.failedAt === undefined ? {} : { failedAt: job.failedAt }) }));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { describeCanaryThroughGate } from './canary-through-gate.suite.js';
+import { sqliteBackend } from './test-support/backends.js';
+
+describeCanaryThroughGate(sqliteBackend);

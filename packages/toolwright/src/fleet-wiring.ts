@@ -1,0 +1,107 @@
+import type { AgentEvent, ChangeGate, Evaluator, ImprovementQueue, Memory, RegistryReader, RegressionRunner, Rewriter } from '@toolwright/core';
+import { createImprovementJobHandler, createImprovementQueue, createJobQueue, IMPROVE_QUEUE, type JobQueue } from '@toolwright/jobs';
+import type { Database } from '@toolwright/store';
+import { z } from 'zod';
+
+/**
+ * A fleet's background work in {@link createToolwright}: improvement cycles become jobs in the
+ * database (pg-boss on PostgreSQL; in-process on SQLite), one per tool and degradation episode
+ * however many instances see it, run by whichever instance works the queue.
+ */
+export interface ToolwrightWorkerOptions {
+  /** Jobs this instance runs at once. 0: serve only (this instance sends jobs, others run them). Default 1. */
+  readonly concurrency?: number;
+  /** The queues this instance works. Default every queue (`toolwright-improve`). `[]`: serve only. */
+  readonly queues?: readonly string[];
+  /** Attempts after the first before a job is parked for a person (`toolwright report`). Default 2. */
+  readonly retryLimit?: number;
+  /** Seconds between attempts. Default 5. */
+  readonly retryDelaySeconds?: number;
+  /**
+   * PostgreSQL: a job still running after this long is presumed lost with its worker (killed,
+   * crashed) and retried by another instance. Longer than any cycle. Default 900.
+   */
+  readonly expireInSeconds?: number;
+  /** PostgreSQL: how often lost jobs are looked for. Default 30. */
+  readonly maintenanceIntervalSeconds?: number;
+  /** PostgreSQL: how often an idle worker asks for a job. Default 1. */
+  readonly pollingIntervalSeconds?: number;
+  /** After a cycle that changed nothing (healthy, no candidate, rejected), a new job for the same version may start after this long. Default 60 000 ms. */
+  readonly cooldownMs?: number;
+}
+
+/** zod schema of {@link ToolwrightWorkerOptions}. */
+export const workerOptionsSchema = z
+  .object({
+    concurrency: z.number().int().min(0).max(64).optional(),
+    queues: z.array(z.string().min(1)).optional(),
+    retryLimit: z.number().int().min(0).max(100).optional(),
+    retryDelaySeconds: z.number().int().min(0).max(86_400).optional(),
+    expireInSeconds: z.number().int().min(1).max(86_400).optional(),
+    maintenanceIntervalSeconds: z.number().int().min(1).max(86_400).optional(),
+    pollingIntervalSeconds: z.number().min(0.5).max(3600).optional(),
+    cooldownMs: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/** What {@link wireFleet} needs: the parts the improvement cycle runs on. */
+export interface FleetParts {
+  readonly database: Database;
+  readonly registry: RegistryReader;
+  readonly memory: Memory;
+  readonly evaluator: Evaluator;
+  readonly rewriter: Rewriter;
+  readonly regression: RegressionRunner;
+  readonly gate: ChangeGate;
+  readonly lastN: number;
+  readonly onEvent?: (event: AgentEvent) => void;
+}
+
+/** The job queue, the agent's improvement queue on it, and when to start working. */
+export interface Fleet {
+  readonly jobs: JobQueue;
+  readonly improvementQueue: ImprovementQueue;
+  /** Starts working the configured queues (after the agent exists); nothing when serve-only. */
+  start(): Promise<void>;
+}
+
+/** Creates the queue on the database, registers the improvement handler, and returns the agent's queue. */
+export async function wireFleet(parts: FleetParts, options: z.output<typeof workerOptionsSchema>): Promise<Fleet> {
+  const jobs = await createJobQueue({
+    database: parts.database,
+    ...(options.retryLimit === undefined ? {} : { retryLimit: options.retryLimit }),
+    ...(options.retryDelaySeconds === undefined ? {} : { retryDelaySeconds: options.retryDelaySeconds }),
+    ...(options.expireInSeconds === undefined ? {} : { expireInSeconds: options.expireInSeconds }),
+    ...(options.maintenanceIntervalSeconds === undefined ? {} : { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }),
+    ...(options.pollingIntervalSeconds === undefined ? {} : { pollingIntervalSeconds: options.pollingIntervalSeconds }),
+  });
+  try {
+    await jobs.define(
+      IMPROVE_QUEUE,
+      createImprovementJobHandler({
+        registry: parts.registry,
+        memory: parts.memory,
+        evaluator: parts.evaluator,
+        rewriter: parts.rewriter,
+        regression: parts.regression,
+        gate: parts.gate,
+        lastN: parts.lastN,
+        ...(options.cooldownMs === undefined ? {} : { cooldownMs: options.cooldownMs }),
+        ...(parts.onEvent === undefined ? {} : { onReport: (report) => parts.onEvent?.({ type: 'improvement', report }) }),
+      }),
+    );
+  } catch (error) {
+    await jobs.close().catch(() => undefined);
+    throw error;
+  }
+  const concurrency = options.concurrency ?? 1;
+  const queues = options.queues ?? [IMPROVE_QUEUE];
+  return {
+    jobs,
+    improvementQueue: createImprovementQueue({ jobs, registry: parts.registry, memory: parts.memory }),
+    async start() {
+      if (concurrency === 0 || queues.length === 0) return;
+      await jobs.work({ concurrency, queues });
+    },
+  };
+}
