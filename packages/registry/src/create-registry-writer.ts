@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { type InUnit, joinOrRunUnit, runMigrations, toStorageError, type UnitOfWork } from '@toolwright/store';
 import { type Artifact, lockArtifact } from './artifact-lock.js';
 import { checkBundle, versionContentHash } from './bundle.js';
-import { publish } from './change-bus.js';
+import { type HeardChange, publish } from './change-bus.js';
 import { type BundleImport, importVersions } from './import-bundle.js';
 import { registryMigrationPlan } from './migrations/registry-migrations.js';
 import type { PendingChange } from './pending-change.js';
@@ -393,6 +393,7 @@ class DatabaseRegistryWriter implements RegistryWriter {
         const outcome = await work(trx);
         const at = this.#now();
         const changes: RegistryChange[] = [];
+        const heard: HeardChange[] = [];
         for (const { event, reason } of outcome.changes) {
           const row = await trx
             .insertInto('registry_changes')
@@ -400,11 +401,9 @@ class DatabaseRegistryWriter implements RegistryWriter {
             .returningAll()
             .executeTakeFirstOrThrow();
           changes.push(toChange(row));
+          heard.push({ id: Number(row.id), event });
         }
-        if (outcome.changes.length > 0) {
-          const events = outcome.changes.map(({ event }) => event);
-          current.afterCommit(() => publish(this.#database, events));
-        }
+        if (heard.length > 0) current.afterCommit(() => publish(this.#database, heard));
         return { value: outcome.value, changes };
       });
     } catch (error) {

@@ -18,7 +18,7 @@ import { runMigrations, toStorageError } from '@toolwright/store';
 import type { KeyObject } from 'node:crypto';
 import { sealBundle } from './bundle.js';
 import { type SignedBundle, signBundle, signingKeyOf } from './bundle-signature.js';
-import { changeBus, REGISTRY_CHANNEL, receivedEvent } from './change-bus.js';
+import { changeBus, type HeardChange, REGISTRY_CHANNEL, receivedChange } from './change-bus.js';
 import { registryMigrationPlan } from './migrations/registry-migrations.js';
 import type { RegistryChange } from './registry-change.js';
 import type { RegistryDatabase } from './registry-database.js';
@@ -74,19 +74,18 @@ class DatabaseRegistry implements RegistryStore {
   readonly #now: () => number;
   readonly #signingKey: KeyObject | undefined;
   readonly #listeners = new Set<Listener>();
-  readonly #deliver: Listener = (event) => {
-    this.#heard(event);
-    this.#emit(event);
-  };
+  readonly #deliver = (change: HeardChange): void => this.#hear(change);
   #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
-  /** The last change-log id a catch-up read (or the last one when listening began). */
-  #cursor: number | undefined;
-  /** Events heard (directly or by notification) and not yet matched with their change-log entry by a catch-up. */
-  readonly #unmatched = new Map<string, number>();
-  #unmatchedCount = 0;
-  /** Events a catch-up emitted as missed, whose notification may still arrive: it is then not emitted again. */
-  readonly #caughtUp = new Map<string, number>();
+  /** Change-log ids at or below this were committed before listening began: not news. (PostgreSQL only.) */
+  #floor: number | undefined;
+  /** The highest change-log id emitted so far. */
+  #cursor = 0;
+  /** The ids of the changes emitted lately, oldest first: each change is emitted once, however it is heard. */
+  readonly #emitted = new Set<number>();
+  /** Catch-ups started and not yet done; what is heard meanwhile waits for them, so that changes are emitted in order. */
+  #catchUpsPending = 0;
+  readonly #held: HeardChange[] = [];
   #catchingUp: Promise<void> = Promise.resolve();
 
   constructor(database: RegistryDatabase, now: () => number, signingKey: KeyObject | undefined) {
@@ -102,20 +101,20 @@ class DatabaseRegistry implements RegistryStore {
       this.#unlisten = await this.#database.listen(
         REGISTRY_CHANNEL,
         (payload) => {
-          if (this.#closed) return;
-          const event = receivedEvent(payload, bus.origin);
-          if (event === undefined || take(this.#caughtUp, eventKey(event))) return;
-          this.#heard(event);
-          this.#emit(event);
+          const change = receivedChange(payload, bus.origin);
+          if (change !== undefined) this.#hear(change);
         },
         { onReconnect: () => void this.#catchUp() },
       );
       // Where a catch-up starts reading: what was committed before listening is not news.
       // (SQLite loses no notification and never catches up.)
-      if (this.#database.dialect === 'postgres') this.#cursor = await this.#read('reading the change log', async () => {
-        const row = await this.#kysely.selectFrom('registry_changes').select((eb) => eb.fn.max('id').as('last')).executeTakeFirst();
-        return Number(row?.last ?? 0);
-      });
+      if (this.#database.dialect === 'postgres') {
+        this.#floor = await this.#read('reading the change log', async () => {
+          const row = await this.#kysely.selectFrom('registry_changes').select((eb) => eb.fn.max('id').as('last')).executeTakeFirst();
+          return Number(row?.last ?? 0);
+        });
+        this.#cursor = Math.max(this.#cursor, this.#floor);
+      }
     } catch (error) {
       await this.#unlisten?.().catch(() => {});
       throw toStorageError(error, `listening for registry changes on ${this.#database.url}`);
@@ -123,46 +122,51 @@ class DatabaseRegistry implements RegistryStore {
     bus.readers.add(this.#deliver);
   }
 
-  #heard(event: RegistryChangeEvent): void {
-    if (this.#cursor === undefined) return;
-    const key = eventKey(event);
-    this.#unmatched.set(key, (this.#unmatched.get(key) ?? 0) + 1);
-    this.#unmatchedCount += 1;
-    // Matched only by a catch-up: keep the tally bounded between reconnects.
-    if (this.#unmatchedCount >= MAX_UNMATCHED) void this.#catchUp();
+  /** A change heard from a writer here or by notification: emitted unless it already was. */
+  #hear(change: HeardChange): void {
+    if (this.#closed) return;
+    if (this.#catchUpsPending > 0) this.#held.push(change);
+    else this.#emitOnce(change);
+  }
+
+  #emitOnce({ id, event }: HeardChange): void {
+    if (this.#emitted.has(id)) return;
+    this.#emitted.add(id);
+    if (this.#emitted.size > REMEMBERED_IDS) this.#emitted.delete(this.#emitted.values().next().value as number);
+    this.#cursor = Math.max(this.#cursor, id);
+    this.#emit(event);
   }
 
   /**
    * Notifications are a hint, not a queue: those sent while the LISTEN connection was down are
-   * lost. After it reconnects, the change log since the last catch-up is read, and every change
-   * no listener here heard is emitted, in commit order; each change is heard once.
+   * lost. After it reconnects, the change log is read again from a little before the last change
+   * emitted (commits can land out of id order), and every change not emitted yet is, in commit
+   * order; what is heard meanwhile waits behind it. Each change is emitted once: by its id.
    */
   #catchUp(): Promise<void> {
-    this.#catchingUp = this.#catchingUp.then(async () => {
-      if (this.#closed || this.#cursor === undefined) return;
-      const since = this.#cursor;
-      let rows: RegistryChange[];
-      try {
-        rows = await this.#read('catching up on the change log', async () =>
-          (await this.#kysely.selectFrom('registry_changes').selectAll().where('id', '>', since).orderBy('id').execute()).map(toChange),
-        );
-      } catch (error) {
-        process.emitWarning(`@toolwright/registry: could not re-read the changes missed while LISTEN was down: ${String(error)}. Read active() again.`, 'ToolwrightWarning');
-        return;
-      }
-      for (const row of rows) {
-        const { id, at: _at, reason: _reason, ...event } = row;
-        this.#cursor = Number(id);
-        const key = eventKey(event);
-        if (take(this.#unmatched, key)) {
-          this.#unmatchedCount -= 1;
-          continue;
+    this.#catchUpsPending += 1;
+    this.#catchingUp = this.#catchingUp
+      .then(async () => {
+        if (this.#closed || this.#floor === undefined) return;
+        const since = Math.max(this.#floor, this.#cursor - CATCH_UP_LOOKBACK);
+        let rows: RegistryChange[];
+        try {
+          rows = await this.#read('catching up on the change log', async () =>
+            (await this.#kysely.selectFrom('registry_changes').selectAll().where('id', '>', since).orderBy('id').execute()).map(toChange),
+          );
+        } catch (error) {
+          process.emitWarning(`@toolwright/registry: could not re-read the changes missed while LISTEN was down: ${String(error)}. Read active() again.`, 'ToolwrightWarning');
+          return;
         }
-        if (this.#closed) return;
-        this.#caughtUp.set(key, (this.#caughtUp.get(key) ?? 0) + 1);
-        this.#emit(event);
-      }
-    });
+        for (const { id, at: _at, reason: _reason, ...event } of rows) {
+          if (this.#closed) return;
+          this.#emitOnce({ id: Number(id), event });
+        }
+      })
+      .finally(() => {
+        this.#catchUpsPending -= 1;
+        if (this.#catchUpsPending === 0) for (const change of this.#held.splice(0)) this.#hear(change);
+      });
     return this.#catchingUp;
   }
 
@@ -289,21 +293,10 @@ class DatabaseRegistry implements RegistryStore {
   }
 }
 
-/** Catch up once this many heard events wait to be matched with the change log. */
-const MAX_UNMATCHED = 1000;
-
-function eventKey(event: RegistryChangeEvent): string {
-  return `${event.type} ${event.name} ${event.version} ${event.previous ?? ''}`;
-}
-
-/** Takes one `key` from a tally; false when there was none. */
-function take(tally: Map<string, number>, key: string): boolean {
-  const count = tally.get(key) ?? 0;
-  if (count === 0) return false;
-  if (count === 1) tally.delete(key);
-  else tally.set(key, count - 1);
-  return true;
-}
+/** A catch-up re-reads this many change-log ids below the last one emitted: a commit can land after a later id's. */
+const CATCH_UP_LOOKBACK = 1000;
+/** How many emitted ids are remembered: more than a catch-up re-reads, so none of those is emitted twice. */
+const REMEMBERED_IDS = 5 * CATCH_UP_LOOKBACK;
 
 function withNewline(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;

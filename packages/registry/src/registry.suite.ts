@@ -717,6 +717,37 @@ export function describeRegistrySuite(backend: Backend): void {
         expect(events).toHaveLength(4);
       });
 
+      it('on PostgreSQL, tells changes apart by their change-log id after a catch-up: a later change equal to one caught up on is still emitted', async ({ t, skip }) => {
+        if (backend.name !== 'postgres') skip();
+        const { registry } = await t.open();
+        const other = await t.secondHandle();
+        const writer = await createRegistryWriter({ database: other });
+        const events: RegistryChangeEvent[] = [];
+        registry.on('change', (event) => events.push(event));
+        await writer.register(toolInput('total_fares', 0));
+        await writer.promote('total_fares', 1);
+        await vi.waitFor(() => expect(events).toHaveLength(2));
+
+        // 'pinned' is missed while LISTEN is down and emitted by the catch-up.
+        const listening = `listen "${t.database.options.schema ?? ''}:toolwright_registry"`;
+        const pid = (await sql<{ pid: number }>`select pid from pg_stat_activity where query = ${listening}`.execute(other.kysely)).rows[0]?.pid;
+        await sql`select pg_terminate_backend(${pid}::int)`.execute(other.kysely);
+        while ((await sql`select 1 from pg_stat_activity where pid = ${pid}::int`.execute(other.kysely)).rows.length > 0);
+        await writer.pin('total_fares');
+        await vi.waitFor(() => expect(events).toHaveLength(3), { timeout: 10_000 });
+
+        // The same event again, heard by notification: a new change, emitted.
+        await writer.unpin('total_fares');
+        await writer.pin('total_fares');
+        await vi.waitFor(() => expect(events).toHaveLength(5));
+        await settle();
+        expect(events.slice(2)).toEqual([
+          { type: 'pinned', name: 'total_fares', version: 1 },
+          { type: 'unpinned', name: 'total_fares', version: 1 },
+          { type: 'pinned', name: 'total_fares', version: 1 },
+        ]);
+      });
+
       it('keeps going when a listener throws', async ({ t }) => {
         const { registry, writer } = await t.open();
         const warnings: string[] = [];
