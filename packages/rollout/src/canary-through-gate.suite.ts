@@ -87,9 +87,12 @@ export function describeCanaryThroughGate(backend: Backend<Database>): void {
       expect(rollout.serve('sum_values', 'any')).toBeUndefined();
     });
 
-    // Retried: on a loaded CI machine it has twice ended still 'running' after 200 looks; the cause is not found yet.
-    it('widens a better canary through the gate (10 → 50 → 100 %), each step a reviewed and audited widen-rollout', { retry: 2 }, async () => {
-      const experiment = await controller.startCanary({ artifact: 'sum_values', baseline: 1, candidate: 2 });
+    // The experiment's id is fixed: sticky assignment hashes it with the call key, so a random id
+    // deals each run different calls to the candidate. With equal success rates, one run in ten
+    // drew a candidate too unlucky to be shown not worse within 200 looks; the candidate is now a
+    // little better, as the test's name says.
+    it('widens a better canary through the gate (10 → 50 → 100 %), each step a reviewed and audited widen-rollout', async () => {
+      const experiment = await controller.startCanary({ id: 'canary-widened', artifact: 'sum_values', baseline: 1, candidate: 2 });
       const random = seededRandom(33);
       const actions: string[] = [];
       let status = experiment.status;
@@ -97,7 +100,7 @@ export function describeCanaryThroughGate(backend: Backend<Database>): void {
         for (let call = 0; call < 100; call++) {
           const assignment = rollout.serve('sum_values', `task-${look}-${call}`);
           if (assignment === undefined) break;
-          rollout.record(assignment, { success: random() < 0.97, latencyMs: assignment.arm === 'candidate' ? 4 : 5 });
+          rollout.record(assignment, { success: random() < (assignment.arm === 'candidate' ? 0.98 : 0.97), latencyMs: assignment.arm === 'candidate' ? 4 : 5 });
         }
         const [step] = await controller.tick();
         if (step !== undefined && step.action !== 'none') actions.push(step.action);
