@@ -307,6 +307,9 @@ export async function createToolwright(options: ToolwrightOptions = {}): Promise
         if (closed) return;
         closed = true;
         try {
+          // The evolution schedule stops, and a refinement it started finishes, before anything it uses closes.
+          evolution?.close();
+          await evolution?.idle();
           // Workers stop first: a running job finishes (or is left to another instance) before the parts close.
           await fleet?.jobs.close().catch(() => undefined);
           await agent.close();

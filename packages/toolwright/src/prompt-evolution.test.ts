@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type GenerateRequest, type ToolManifest } from '@toolwright/core';
 import { openaiModel } from '@toolwright/core/openai';
 import { chatCompletion, ScriptedModel, startChatServer, type ScriptStep } from '@toolwright/core/testing';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createToolwright, type Toolwright, type ToolwrightOptions } from './create-toolwright.js';
 
 // Prompt evolution through the one gate: batch reflection over stored calls, a refinement of an
@@ -246,6 +246,38 @@ describe('prompt evolution in createToolwright', () => {
     await tw.idle();
     expect(await tw.registry.history('tool-hints')).toHaveLength(2);
     expect(await tw.policy.approvals.list({ status: 'proposed', name: 'tool-hints' })).toHaveLength(1);
+  });
+
+  it('with cadence everyMs, refines on the schedule, not before it, and not while a refinement waits for a person', async () => {
+    // Only the interval is faked: the database, the sandbox and the model run on real time.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const tw = await start(new ScriptedModel({ script: [taskModel(REFINED.text, REFINED)], whenExhausted: 'repeat-last' }), {
+        evolution: { sections: [{ name: 'tool-hints', text: HINTS }], cadence: { everyMs: 60_000 } },
+      });
+      await recordFailures(tw);
+      await runTasks(tw, 30, 'collected');
+      vi.advanceTimersByTime(59_999);
+      await tw.idle();
+      expect((await tw.registry.history('tool-hints')).map((version) => version.version)).toEqual([1]);
+      vi.advanceTimersByTime(1);
+      await vi.waitFor(async () => expect(await tw.registry.history('tool-hints')).toHaveLength(2));
+      await tw.idle();
+      expect((await tw.registry.history('tool-hints')).map((version) => [version.version, version.status, version.source])).toEqual([
+        [1, 'active', HINTS],
+        [2, 'candidate', `${HINTS}\n${REFINED.text}`],
+      ]);
+      // The next periods find the refinement waiting for a person: no second one.
+      vi.advanceTimersByTime(120_000);
+      await tw.idle();
+      expect(await tw.registry.history('tool-hints')).toHaveLength(2);
+      expect(await tw.policy.approvals.list({ status: 'proposed', name: 'tool-hints' })).toHaveLength(1);
+      // Closing stops the schedule.
+      await tw.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('picks one strategy per run of a task type with the bandit, which learns the better one', async () => {
