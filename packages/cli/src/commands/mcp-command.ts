@@ -4,6 +4,9 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
 import { ALLOW_OPTION } from './shared-options.js';
 
+/** The longest poll interval `@toolwright/mcp` accepts (an hour); the command checks it so the message names --poll-ms. */
+const MAX_POLL_MS = 3_600_000;
+
 /** `toolwright mcp [--http PORT] [--token …]`: serve every active tool to MCP clients (`@toolwright/mcp`). */
 export const mcpCommand: CommandDefinition = {
   path: ['mcp'],
@@ -26,7 +29,9 @@ export const mcpCommand: CommandDefinition = {
     const mode = typeof context.options['mode'] === 'string' ? context.options['mode'] : 'both';
     if (!(MCP_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MCP_MODES.join(', ')}; got "${mode}".`, 'mcp');
     const pollMs = context.options['poll-ms'];
-    if (typeof pollMs === 'string' && !/^\d+$/.test(pollMs)) throw new UsageError(`--poll-ms takes a whole number of milliseconds; got "${pollMs}".`, 'mcp');
+    if (typeof pollMs === 'string' && (!/^\d+$/.test(pollMs) || Number(pollMs) > MAX_POLL_MS)) {
+      throw new UsageError(`--poll-ms takes a whole number of milliseconds from 0 to ${MAX_POLL_MS} (an hour; 0: never); got "${pollMs}".`, 'mcp');
+    }
     const port = context.options['http'];
     let http;
     try {
