@@ -100,6 +100,11 @@ export interface PolicyContext {
   /** The registered candidate version the change would make active (tool and prompt changes); an approval refers to it. */
   readonly candidate?: ArtifactVersion;
   /**
+   * For a `rollback`: the registered version it would put back in force (`toVersion`), read from
+   * the registry by the gate, so the policy can judge the text it restores (protected phrases).
+   */
+  readonly target?: ArtifactVersion;
+  /**
    * What is in force now, read from the registry (the single truth) by the gate: the policy caps
    * and retires by this, not by its own records, when it is given.
    */

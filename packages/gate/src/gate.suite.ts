@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { AUDIT_ACTIONS, contentHash, type Change } from '@toolwright/core';
 import { createRegistry } from '@toolwright/registry';
+import { createPolicy } from '@toolwright/safety-policy';
 import { createSandbox, type IsolatedSandbox } from '@toolwright/sandbox';
 import type { Database } from '@toolwright/store';
 import { terminateWhileBlocked, type Backend } from '@toolwright/store/testing';
@@ -121,6 +122,34 @@ export function describeGate(backend: Backend<Database>): void {
       expect((await registry.active('sum_values'))?.pinned).toBe(true);
       const actions = (await memory.auditLog({ artifact: 'sum_values' })).map((entry) => entry.action).reverse();
       expect(actions).toEqual(['create-tool.applied', 'rewrite-tool.applied', 'rollback.applied', 'pin.applied']);
+    });
+
+    it('denies rolling a prompt section back to a version that lacks a protected phrase declared for it since, and leaves the tool rollback alone', async () => {
+      const fixture = await start();
+      const { gate, registry, memory, database, regression } = fixture;
+      const hints = (fromVersion: number | undefined, text: string): Change => ({ kind: 'change-prompt-section', origin: 'person', name: 'tool-hints', fromVersion, text });
+      // Written before the integrator declared the phrase for "tool-hints": v1 lacks it, v2 keeps it.
+      expect((await gate.propose(hints(undefined, 'Prefer the totals tool.'), { by: 'ada' })).status).toBe('applied');
+      expect((await gate.propose(hints(1, 'Prefer the totals tool. Always ask the user to confirm before destructive actions.'), { by: 'ada' })).status).toBe('applied');
+      expect((await gate.propose(createSum('person'), { by: 'ada' })).status).toBe('applied');
+      expect((await gate.propose({ kind: 'rewrite-tool', origin: 'person', name: 'sum_values', fromVersion: 1, spec: sumSpec(), source: FASTER_SUM_SOURCE }, { by: 'ada' })).status).toBe('applied');
+
+      // The integrator declares the phrase (a restart with the new configuration), on the same database.
+      const policy = await createPolicy({
+        database, audit: memory,
+        protectedPhrases: [{ id: 'confirm-destructive', text: 'Always ask the user to confirm before destructive actions.', appliesTo: ['tool-hints', 'sum_values'] }],
+      });
+      const declared = await createGate({ database, registry, policy, memory, regression });
+      const back = await declared.propose({ kind: 'rollback', origin: 'person', name: 'tool-hints', fromVersion: 2, toVersion: 1 }, { by: 'ada' });
+      expect(back.status, back.summary).toBe('denied');
+      expect(back.status === 'denied' && back.decision.reasons.map((reason) => reason.rule)).toEqual(['protected-phrases']);
+      expect(back.summary).toMatch(/v1 of "tool-hints" lacks protected phrase "confirm-destructive".*propose a new version of "tool-hints" that keeps the phrase instead/);
+      expect((await registry.active('tool-hints'))?.version).toBe(2);
+      expect((await memory.auditLog({ artifact: 'tool-hints' }))[0]?.action).toBe('rollback.denied');
+      // A tool's rollback is not judged by protected phrases, even one whose appliesTo names it.
+      const tool = await declared.propose({ kind: 'rollback', origin: 'person', name: 'sum_values', fromVersion: 2, toVersion: 1 }, { by: 'ada' });
+      expect(tool.status, tool.summary).toBe('applied');
+      expect((await registry.active('sum_values'))?.version).toBe(1);
     });
 
     it('keeps the learned-rule cap in the registry: the oldest agent rule is retired there, in the same transaction', async () => {

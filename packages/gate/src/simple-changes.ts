@@ -1,4 +1,4 @@
-import type { ArtifactVersion, Change, Decision, GateOutcome } from '@toolwright/core';
+import type { ArtifactVersion, Change, Decision, GateOutcome, PolicyContext } from '@toolwright/core';
 import type { RegistryChange } from '@toolwright/registry';
 import { assessFirst, decideInUnit, queued } from './decide.js';
 import type { GateParts, Proposal, UnitOfWork } from './gate-parts.js';
@@ -63,7 +63,9 @@ function staleDecision(why: string): Decision {
 export async function proposeSimple(parts: GateParts, proposal: Proposal<SimpleChange>): Promise<GateOutcome> {
   const { change, evidence } = proposal;
   const current = 'name' in change ? await parts.registry.active(change.name) : undefined;
-  const context = current === undefined ? {} : { current };
+  // A rollback's target, so the policy judges the text it puts back in force (protected phrases); a version's content never changes, so reading it before the unit is safe.
+  const target = change.kind === 'rollback' ? await parts.registry.get(change.name, change.toVersion) : undefined;
+  const context: PolicyContext = { ...(current === undefined ? {} : { current }), ...(target === undefined ? {} : { target }) };
   if (change.kind === 'rollback' && current?.version === change.toVersion) {
     const decision: Decision = { outcome: 'allow', reasons: [{ rule: 'already-in-force', detail: `"${change.name}" v${change.toVersion} is already the active version.` }] };
     return { status: 'applied', change, decision, version: current, summary: `"${change.name}" v${change.toVersion} is already active; nothing changed.` };

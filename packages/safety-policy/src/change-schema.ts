@@ -146,6 +146,7 @@ export const policyContextSchema = z
     diagnosis: diagnosisShapeSchema.optional(),
     verdict: verdictShapeSchema.optional(),
     candidate: artifactVersionSchema.optional(),
+    target: artifactVersionSchema.optional(),
     inForce: z
       .object({
         learnedRules: z.array(z.object({ name: artifactNameSchema, author: authorSchema, since: z.number().int().nonnegative() }).strict()).max(100_000),
@@ -164,6 +165,8 @@ export interface ReviewInput {
   readonly verdict: Verdict | undefined;
   /** The registered version the change would make active. */
   readonly candidate: ArtifactVersion | undefined;
+  /** For a `rollback`: the registered version it would put back in force (`toVersion`), when the caller read it. */
+  readonly target?: ArtifactVersion | undefined;
   /** A dry run before testing: judge a tool change without a verdict as it will be once its cases pass. */
   readonly assumeTested?: boolean;
   /** The registry's active learned rules, oldest first, when the caller read them. */

@@ -44,15 +44,24 @@ export function parseReview(runtime: PolicyRuntime, rawChange: Change, rawContex
   for (const [field, version] of [
     ['current', context.current],
     ['candidate', context.candidate],
+    ['target', context.target],
   ] as const) {
     if (version !== undefined && name !== undefined && version.name !== name) {
       throw new ValidationError(
         'INVALID_ARGUMENT',
         `Invalid policy context: context.${field} is a version of "${version.name}", but the change is about "${name}". Pass the ${
-          field === 'current' ? 'version the change replaces' : 'version the change would make active'
+          field === 'current' ? 'version the change replaces' : field === 'candidate' ? 'version the change would make active' : 'version the rollback puts back in force'
         }.`,
       );
     }
+  }
+  if (context.target !== undefined && (change.kind !== 'rollback' || context.target.version !== change.toVersion)) {
+    throw new ValidationError(
+      'INVALID_ARGUMENT',
+      change.kind === 'rollback'
+        ? `Invalid policy context: context.target is v${context.target.version} of "${context.target.name}", but the rollback is to v${change.toVersion}. Pass the version the rollback puts back in force.`
+        : `Invalid policy context: context.target is for a rollback (the version it puts back in force), and this change is a ${change.kind}. Leave it out.`,
+    );
   }
   const input: ReviewInput = {
     change,
@@ -61,6 +70,7 @@ export function parseReview(runtime: PolicyRuntime, rawChange: Change, rawContex
     diagnosis: rawContext.diagnosis,
     verdict: rawContext.verdict,
     candidate: context.candidate,
+    ...(context.target === undefined ? {} : { target: context.target }),
     inForce: context.inForce,
   };
   return { change, input, changeHash: contentHash(change), name };

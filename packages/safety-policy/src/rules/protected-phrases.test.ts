@@ -1,7 +1,7 @@
 import { contentHash, type ArtifactVersion, type Change } from '@toolwright/core';
 import { describe, expect, it } from 'vitest';
 import { policyConfigSchema } from '../config.js';
-import { rulesOf } from '../test-support/changes.js';
+import { rulesOf, sectionVersion, toolVersion } from '../test-support/changes.js';
 import { DIALECTS, skipDialect } from '../test-support/databases.js';
 import { policyOn, SAFETY_TEXT, useTestStore } from '../test-support/fixture.js';
 
@@ -82,6 +82,67 @@ for (const dialect of DIALECTS) {
       expect(rulesOf(omit)).toEqual(['protected-phrases']);
       // An unrelated rule passes.
       expect((await policy.review({ kind: 'add-learned-rule', origin: 'agent', name: 'learned.units', text: 'Always use metric units.' }, { now: 4 })).outcome).toBe('allow');
+    });
+
+    it('denies rolling a section back to a version that lacks a phrase appliesTo names, or negates a phrase, saying what to do instead', async () => {
+      const policy = await policyOn(store(), PHRASES);
+      const current = sectionVersion('tool-hints', 'Prefer the totals tool. Always ask the user to confirm before destructive actions.', { version: 3 });
+      // v1 was written before the phrase was declared for "tool-hints".
+      const target = { ...sectionVersion('tool-hints', 'Prefer the totals tool.', { version: 1 }), status: 'retired' as const };
+      for (const origin of ['agent', 'person'] as const) {
+        const back: Change = { kind: 'rollback', origin, name: 'tool-hints', fromVersion: 3, toVersion: 1 };
+        const decision = await policy.review(back, { now: 1, current, target });
+        expect(decision.outcome).toBe('deny');
+        expect(rulesOf(decision)).toEqual(['protected-phrases']);
+        expect(decision.reasons[0]?.detail).toMatch(/v1 of "tool-hints" lacks protected phrase "confirm-destructive"/);
+        expect(decision.reasons[0]?.detail).toMatch(/propose a new version of "tool-hints" that keeps the phrase instead/);
+        // The dry run says the same, before anything is written.
+        expect((await policy.assess(back, { now: 1, current, target })).outcome).toBe('deny');
+      }
+      // A target that states a phrase only to negate it is denied too, with or without appliesTo.
+      const negating = { ...sectionVersion('answer-style', 'Answer briefly. Never say "I may be mistaken."', { version: 1 }), status: 'retired' as const };
+      const negated = await policy.review(
+        { kind: 'rollback', origin: 'person', name: 'answer-style', fromVersion: 2, toVersion: 1 },
+        { now: 2, current: sectionVersion('answer-style', 'Answer briefly. I may be mistaken.', { version: 2 }), target: negating },
+      );
+      expect(rulesOf(negated)).toEqual(['protected-phrases']);
+      expect(negated.reasons[0]?.detail).toMatch(/in v1: .*tells the model to leave protected phrase "disclaimer" \(/);
+    });
+
+    it('lets a section roll back to a version that keeps its phrases, and leaves tool rollbacks alone', async () => {
+      const policy = await policyOn(store(), PHRASES);
+      const current = sectionVersion('style.brief', 'Be brief. Always ask the user to confirm before destructive actions.', { version: 2 });
+      const keeping = { ...sectionVersion('style.brief', 'Be very brief.  always ask the user to confirm before destructive actions', { version: 1 }), status: 'retired' as const };
+      const kept = await policy.review({ kind: 'rollback', origin: 'agent', name: 'style.brief', fromVersion: 2, toVersion: 1 }, { now: 1, current, target: keeping });
+      expect(kept.outcome).toBe('allow');
+      expect(rulesOf(kept)).not.toContain('protected-phrases');
+      // A phrase without appliesTo is not required of a restored version: it must stay only where a version keeps it.
+      const plain = await policy.review(
+        { kind: 'rollback', origin: 'agent', name: 'answer-style', fromVersion: 2, toVersion: 1 },
+        { now: 2, current: sectionVersion('answer-style', 'Answer briefly. I may be mistaken.', { version: 2 }), target: { ...sectionVersion('answer-style', 'Answer briefly.'), status: 'retired' } },
+      );
+      expect(plain.outcome).toBe('allow');
+      // A tool is never judged by protected phrases, even where a phrase's appliesTo would name it.
+      const everywhere = await policyOn(store(), { protectedPhrases: [{ id: 'disclaimer', text: 'I may be mistaken.', appliesTo: ['*'] }] });
+      const tool = await everywhere.review(
+        { kind: 'rollback', origin: 'agent', name: 'sum_values', fromVersion: 2, toVersion: 1 },
+        { now: 3, current: toolVersion('sum_values', { version: 2 }), target: { ...toolVersion('sum_values'), status: 'retired' } },
+      );
+      expect(tool.outcome).toBe('allow');
+      expect(rulesOf(tool)).not.toContain('protected-phrases');
+      expect((await everywhere.review({ kind: 'rollback', origin: 'agent', name: 'sum_values', fromVersion: 2, toVersion: 1 }, { now: 4, current: toolVersion('sum_values', { version: 2 }) })).outcome).toBe('allow');
+    });
+
+    it('queues a section rollback for a person when the caller did not pass the target version, and refuses a target of another version', async () => {
+      const policy = await policyOn(store(), PHRASES);
+      const back: Change = { kind: 'rollback', origin: 'person', name: 'tool-hints', fromVersion: 3, toVersion: 1 };
+      const current = sectionVersion('tool-hints', 'Always ask the user to confirm before destructive actions.', { version: 3 });
+      const unseen = await policy.review(back, { now: 1, current });
+      expect(unseen.outcome).toBe('needs-approval');
+      expect(rulesOf(unseen)).toEqual(['protected-phrases']);
+      expect(unseen.reasons[0]?.detail).toMatch(/not given the text of v1 \(context\.target\)/);
+      await expect(policy.review(back, { now: 2, current, target: sectionVersion('tool-hints', 'Prefer the totals tool.', { version: 2 }) })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(policy.review(section('tool-hints', 'x'), { now: 3, target: sectionVersion('tool-hints', 'x') })).rejects.toThrow(/context\.target is for a rollback/);
     });
 
     it('leaves immutable sections to immutable-sections, and does nothing without phrases', async () => {
