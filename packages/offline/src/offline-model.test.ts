@@ -62,6 +62,26 @@ describe('offlineModel', () => {
     expect([...agent.tools.keys()]).toEqual(['sum_fares_price', 'count_fares_where_price_over_300', 'sum_smallest_2_fares_price']);
   });
 
+  it("checks numbers at the task's own tolerance: examples written to the cent, cut rather than rounded, are met by the plain mean", async () => {
+    // 5/3 written as 1.66 and 2/3 as 0.66: no rounding reproduces them, the mean does within a cent.
+    const examples = [
+      { input: { values: [1, 2, 2] }, output: 1.66 },
+      { input: { values: [0, 1, 1] }, output: 0.66 },
+      { input: { values: [10, 20, 70] }, output: 33.33 },
+    ];
+    const input = { values: [2, 2, 3] };
+    const strict = await new AgentSide().run(model(), 'Average of the values, to the cent', { input, examples });
+    expect(strict.created).toEqual([]);
+    expect(strict.text).toMatch(cannot);
+
+    const toCent = await new AgentSide().run(model(), 'Average of the values, to the cent', { input, examples, tolerance: { absolute: 0.01 } });
+    expect(toCent.created).toEqual(['mean_values']);
+    expect(toCent.output).toBeCloseTo(7 / 3, 9);
+    // A relative tolerance works the same way: 1 % of 1.67 is more than the cent each example lost.
+    const relative = await new AgentSide().run(model(), 'Average of the values, to the cent', { input, examples, tolerance: { relative: 0.01 } });
+    expect(relative.created).toEqual(['mean_values']);
+  });
+
   it('reuses a tool it wrote in an earlier process: the program is read back from the tool description', async () => {
     const earlier = new AgentSide();
     await earlier.run(model(), 'Total the fares', { input: { fares: [...TASK_FARES] }, examples: fareExamples(total) });

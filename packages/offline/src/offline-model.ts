@@ -3,6 +3,7 @@ import {
   jsonObjectSchema,
   jsonValueSchema,
   ModelError,
+  numericToleranceSchema,
   parseOrThrow,
   PROMPT_REFINEMENT_REQUEST,
   toolExampleSchema,
@@ -88,7 +89,9 @@ const requestSchema = z.object({
   tools: z.array(z.object({ name: z.string(), description: z.string(), inputSchema: jsonObjectSchema })).optional(),
   toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })]).optional(),
   responseSchema: z.object({ name: z.string(), schema: jsonObjectSchema, description: z.string().optional() }).optional(),
-  task: z.object({ text: z.string(), input: jsonValueSchema.optional(), examples: z.array(toolExampleSchema).optional() }).optional(),
+  task: z
+    .object({ text: z.string(), input: jsonValueSchema.optional(), examples: z.array(toolExampleSchema).optional(), tolerance: numericToleranceSchema.optional() })
+    .optional(),
   repair: z
     .object({
       tool: z.object({ name: z.string(), version: z.number(), language: z.enum(['js', 'ts']), capabilities: z.array(z.looseObject({ kind: z.string() })) }),
@@ -106,6 +109,8 @@ interface Prepared {
   readonly task: TaskContext;
   readonly examples: readonly { readonly input: JsonObject; readonly output: JsonValue }[];
   readonly toolInput: JsonObject;
+  /** How closely numbers must match the examples: the task's own tolerance, else the model's. */
+  readonly tolerance: { readonly tolerance: number; readonly relativeTolerance: number };
 }
 
 /**
@@ -241,6 +246,10 @@ class OfflineModel implements LanguageModel {
       task,
       examples: examples.map((example) => ({ input: wrapInput(example.input, shape.wrapKey), output: example.output })),
       toolInput: wrapInput(task.input, shape.wrapKey),
+      tolerance: {
+        tolerance: task.tolerance?.absolute ?? this.#limits.tolerance,
+        relativeTolerance: task.tolerance?.relative ?? this.#limits.relativeTolerance,
+      },
     };
     const tools = (request.tools ?? []).filter((tool) => tool.name !== CREATE_TOOL);
     const turn = conversation.turns + 1;
@@ -261,7 +270,7 @@ class OfflineModel implements LanguageModel {
       return this.#answerCall(reusable.tool.name, prepared, turn);
     }
 
-    const synthesis = synthesizeTool(prepared.task, { ...this.#limits, takenNames: tools.map((tool) => tool.name) });
+    const synthesis = synthesizeTool(prepared.task, { ...this.#limits, ...prepared.tolerance, takenNames: tools.map((tool) => tool.name) });
     if (synthesis.ok && canCreate) {
       this.#emit({
         type: 'synthesised',
@@ -313,7 +322,7 @@ class OfflineModel implements LanguageModel {
 
   #reproduces(program: Program, prepared: Prepared): boolean {
     try {
-      return prepared.examples.every((example) => jsonEqual(evaluateProgram(program, example.input), example.output, this.#limits.tolerance));
+      return prepared.examples.every((example) => jsonEqual(evaluateProgram(program, example.input), example.output, prepared.tolerance.tolerance, prepared.tolerance.relativeTolerance));
     } catch (error) {
       if (error instanceof EvaluationError) return false;
       throw error;
@@ -421,7 +430,7 @@ class OfflineModel implements LanguageModel {
         const probe = probes.find((candidate) => candidate.purpose?.kind === 'probe' && candidate.purpose.example === index);
         if (!probe?.result || probe.result.isError) return false;
         const value = resultValue(probe.result);
-        return value !== undefined && jsonEqual(value, example.output, this.#limits.tolerance);
+        return value !== undefined && jsonEqual(value, example.output, prepared.tolerance.tolerance, prepared.tolerance.relativeTolerance);
       });
       if (reproduced) {
         this.#emit({ type: 'reused', tool: name, program: '(not written by the offline model; it reproduced every example)' });

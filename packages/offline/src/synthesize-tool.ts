@@ -1,5 +1,6 @@
 import {
   jsonValueSchema,
+  numericToleranceSchema,
   parseOrThrow,
   toolExampleSchema,
   toolSpecSchema,
@@ -58,6 +59,7 @@ const taskSchema = z
     text: z.string(),
     input: jsonValueSchema.optional(),
     examples: z.array(toolExampleSchema).optional(),
+    tolerance: numericToleranceSchema.optional(),
   })
   .strict();
 
@@ -106,7 +108,11 @@ export function synthesizeTool(task: TaskContext, options: SynthesisOptions = {}
   if (!shape.ok) return fail('shape-mismatch', shape.reason);
   const inputs = examples.map((example) => wrapInput(example.input, shape.wrapKey));
   const outputs = examples.map((example) => example.output);
-  const outcome = searchProgram({ inputs, outputs, text: parsedTask.text }, limits);
+  // The task's own tolerance, where it has one, is how closely its outputs must be met.
+  const outcome = searchProgram(
+    { inputs, outputs, text: parsedTask.text },
+    { ...limits, tolerance: parsedTask.tolerance?.absolute ?? limits.tolerance, relativeTolerance: parsedTask.tolerance?.relative ?? limits.relativeTolerance },
+  );
   if (!outcome.found) {
     const tried = `${outcome.programsTried} candidate programs`;
     const messages = {

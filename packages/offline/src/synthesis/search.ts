@@ -1,7 +1,7 @@
 import type { JsonValue } from '@toolwright/core';
 import { collectConstants, uniqueChoices, type ConstantPool, type ScalarChoice } from './constants.js';
 import { COMPARISONS, GROUP_AGGREGATES, hasWhole, INPUT, type Comparison, type Program } from './program.js';
-import { EvaluationError, jsonEqual, step } from './semantics.js';
+import { EvaluationError, jsonEqual, numbersClose, step } from './semantics.js';
 import { inferType, NUM, typeKey, type ValueType } from './value-type.js';
 
 /** Bounds of one search. */
@@ -14,6 +14,8 @@ export interface SearchLimits {
   readonly timeBudgetMs: number;
   /** Absolute tolerance when comparing numbers with the expected outputs. */
   readonly tolerance: number;
+  /** Relative tolerance (a share of the larger magnitude); 0 for none. */
+  readonly relativeTolerance: number;
 }
 
 /** What to search for: a program mapping every input to its output. */
@@ -237,14 +239,16 @@ class Enumeration {
     // Stops at the mismatch after which it can no longer beat the nearest candidate so far, so
     // once one candidate reproduces all but one example this costs what a plain check does.
     const best = this.nearest?.matched ?? 0;
-    const tolerance = this.limits.tolerance;
+    const { tolerance, relativeTolerance } = this.limits;
     let matched = 0;
     let mismatch = -1;
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
       const expected = outputs[index];
       const equal =
-        typeof value === 'number' && typeof expected === 'number' ? value === expected || Math.abs(value - expected) <= tolerance : jsonEqual(value, expected, tolerance);
+        typeof value === 'number' && typeof expected === 'number'
+          ? numbersClose(value, expected, tolerance, relativeTolerance)
+          : jsonEqual(value, expected, tolerance, relativeTolerance);
       if (equal) matched++;
       else {
         if (mismatch < 0) mismatch = index;

@@ -276,15 +276,22 @@ export function evaluateProgram(program: Program, input: JsonValue): JsonValue {
   }
 }
 
-/** True when two JSON values are equal, numbers within `tolerance`; object key order never matters. */
-export function jsonEqual(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: number): boolean {
-  if (typeof actual === 'number' && typeof expected === 'number') return actual === expected || Math.abs(actual - expected) <= tolerance;
+/** True when two numbers are equal within `tolerance` (absolute) or `relative` (a share of the larger magnitude). */
+export function numbersClose(actual: number, expected: number, tolerance: number, relative = 0): boolean {
+  if (actual === expected) return true;
+  const difference = Math.abs(actual - expected);
+  return difference <= tolerance || (relative > 0 && difference <= relative * Math.max(Math.abs(actual), Math.abs(expected)));
+}
+
+/** True when two JSON values are equal, numbers within `tolerance` (absolute) or `relative`; object key order never matters. */
+export function jsonEqual(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: number, relative = 0): boolean {
+  if (typeof actual === 'number' && typeof expected === 'number') return numbersClose(actual, expected, tolerance, relative);
   if (Array.isArray(actual) && Array.isArray(expected)) {
-    return actual.length === expected.length && actual.every((item, index) => jsonEqual(item, expected[index], tolerance));
+    return actual.length === expected.length && actual.every((item, index) => jsonEqual(item, expected[index], tolerance, relative));
   }
   if (isRecord(actual) && isRecord(expected)) {
     const keys = Object.keys(actual);
-    return keys.length === Object.keys(expected).length && keys.every((key) => Object.hasOwn(expected, key) && jsonEqual(actual[key], expected[key], tolerance));
+    return keys.length === Object.keys(expected).length && keys.every((key) => Object.hasOwn(expected, key) && jsonEqual(actual[key], expected[key], tolerance, relative));
   }
   return actual === expected;
 }

@@ -1,5 +1,6 @@
 import {
   contentHash,
+  numbersMatch,
   createToolOutcomeSchema,
   type CreateToolOutcome,
   toolSpecSchema,
@@ -62,8 +63,10 @@ export interface AgentSideOptions {
   readonly needsApproval?: (spec: ToolSpec) => string | undefined;
 }
 
-function equalWithin(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: number): boolean {
-  if (typeof actual === 'number' && typeof expected === 'number') return Math.abs(actual - expected) <= tolerance;
+type Tolerance = { readonly absolute?: number; readonly relative?: number };
+
+function equalWithin(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: Tolerance): boolean {
+  if (typeof actual === 'number' && typeof expected === 'number') return numbersMatch(expected, actual, tolerance);
   if (Array.isArray(actual) && Array.isArray(expected)) return actual.length === expected.length && actual.every((item, index) => equalWithin(item, expected[index], tolerance));
   if (actual && expected && typeof actual === 'object' && typeof expected === 'object' && !Array.isArray(actual) && !Array.isArray(expected)) {
     const keys = Object.keys(actual);
@@ -86,11 +89,12 @@ export class AgentSide {
     this.tools.set(definition.name, { definition, run });
   }
 
-  async run(model: LanguageModel, text: string, options: { input?: JsonValue; examples?: readonly ToolExample[] } = {}): Promise<PlayedRun> {
+  async run(model: LanguageModel, text: string, options: { input?: JsonValue; examples?: readonly ToolExample[]; tolerance?: Tolerance } = {}): Promise<PlayedRun> {
     const task: TaskContext = {
       text,
       ...(options.input === undefined ? {} : { input: options.input }),
       ...(options.examples === undefined ? {} : { examples: options.examples }),
+      ...(options.tolerance === undefined ? {} : { tolerance: options.tolerance }),
     };
     const messages: Message[] = [
       { role: 'system', content: 'You solve tasks with tools.' },
@@ -125,7 +129,7 @@ export class AgentSide {
         let content: string;
         let isError = false;
         if (call.name === 'create_tool') {
-          const outcome = createToolOutcomeSchema.parse(this.#create(call.input, options.examples ?? [], reused, created, this.#options.maxToolAttempts - refused - 1));
+          const outcome = createToolOutcomeSchema.parse(this.#create(call.input, options.examples ?? [], options.tolerance ?? {}, reused, created, this.#options.maxToolAttempts - refused - 1));
           content = JSON.stringify(outcome);
           isError = outcome.status === 'refused';
           if (outcome.status === 'refused') {
@@ -155,7 +159,7 @@ export class AgentSide {
     throw new Error(`the played agent reached its step limit (${this.#options.maxSteps})`);
   }
 
-  #create(raw: JsonValue, taskExamples: readonly ToolExample[], reused: string[], created: string[], attemptsLeftIfRefused: number): CreateToolOutcome {
+  #create(raw: JsonValue, taskExamples: readonly ToolExample[], tolerance: Tolerance, reused: string[], created: string[], attemptsLeftIfRefused: number): CreateToolOutcome {
     const parsed = toolSpecSchema.safeParse(raw);
     const refuse = (reason: string): CreateToolOutcome => ({
       status: 'refused',
@@ -193,7 +197,7 @@ export class AgentSide {
       } catch (error) {
         return refuse(`it failed its examples — THROWN ${String(error)}`);
       }
-      if (!equalWithin(output, example.output, 1e-9)) return refuse(`it failed its examples — expected ${JSON.stringify(example.output)}, got ${JSON.stringify(output)}`);
+      if (!equalWithin(output, example.output, tolerance)) return refuse(`it failed its examples — expected ${JSON.stringify(example.output)}, got ${JSON.stringify(output)}`);
     }
     const approval = this.#options.needsApproval?.(spec);
     if (approval !== undefined) {
