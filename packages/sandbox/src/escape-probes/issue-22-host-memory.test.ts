@@ -72,7 +72,7 @@ describe('issue 22: no host OOM from what tools return', () => {
     expect(report.batchMessages[0]).toMatch(/does not fit in what is left of this call's output budget/);
     expect(report.batchMessages[1]).toMatch(/was not run on this case: .*Run fewer cases per call/);
     expect(report.batchLogs.slice(6)).toEqual(Array(6).fill(0));
-  });
+  }, 120_000); // A fresh Node building 16 × 333,000 objects in isolates: some 10 s quiet, several times that on a loaded 2-core machine.
 
   it('a result with more JSON nodes than maxOutputNodes is OUTPUT_TOO_LARGE, with what to do', async () => {
     const tool = await sandbox.compile({ name: 'tiny_objects', source: TINY_OBJECTS });
