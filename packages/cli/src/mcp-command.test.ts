@@ -141,5 +141,9 @@ describe('toolwright mcp --http', () => {
     const poll = await cli(['mcp', '--poll-ms', '3600001', '--db', db], { cwd: directory, env: {} });
     expect(poll.code).toBe(EXIT_CODES.usage);
     expect(poll.stderr.split('\n')[0]).toBe('toolwright mcp: --poll-ms takes a whole number of milliseconds from 0 to 3600000 (an hour; 0: never); got "3600001".');
+    // HTTP's options without --http would be ignored in silence: refused, naming them.
+    const stdio = await cli(['mcp', '--token', 'a-token-of-twenty-chars', '--allow-origin', 'https://app.example', '--db', db], { cwd: directory, env: {} });
+    expect(stdio.code).toBe(EXIT_CODES.usage);
+    expect(stdio.stderr.split('\n')[0]).toBe('toolwright mcp: --token, --allow-origin only apply with --http <port>; give --http, or leave them out to serve over stdio.');
   });
 });

@@ -33,6 +33,10 @@ export const mcpCommand: CommandDefinition = {
       throw new UsageError(`--poll-ms takes a whole number of milliseconds from 0 to ${MAX_POLL_MS} (an hour; 0: never); got "${pollMs}".`, 'mcp');
     }
     const port = context.options['http'];
+    const httpOnly = ['host', 'token', 'allow-origin'].filter((name) => context.options[name] !== undefined || (context.lists[name]?.length ?? 0) > 0);
+    if (port === undefined && httpOnly.length > 0) {
+      throw new UsageError(`${httpOnly.map((name) => `--${name}`).join(', ')} only apply with --http <port>; give --http, or leave ${httpOnly.length === 1 ? 'it' : 'them'} out to serve over stdio.`, 'mcp');
+    }
     let http;
     try {
       http =
