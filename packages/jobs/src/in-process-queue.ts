@@ -1,5 +1,5 @@
-import { ToolwrightError, type JsonValue } from '@toolwright/core';
-import type { EnqueueReceipt, JobContext, JobHandler, JobQueue, ParkedJob, QueueStats, WorkOptions } from './job-queue.js';
+import { parseOrThrow, ToolwrightError, type JsonValue } from '@toolwright/core';
+import { enqueueOptionsSchema, type EnqueueReceipt, type JobContext, type JobHandler, type JobQueue, type ParkedJob, type QueueStats, type WorkOptions } from './job-queue.js';
 
 /** Tuning of the in-process queue. */
 export interface InProcessQueueOptions {
@@ -32,6 +32,10 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
   const handlers = new Map<string, JobHandler>();
   const jobs: Job[] = [];
   const keys = new Map<string, { jobId: string; freeAt?: number }>();
+  /** The window of the last throttled job per queue and key. */
+  const throttled = new Map<string, number>();
+  /** Completed jobs are counted, not kept: periodic work would otherwise grow the list for good. */
+  const completed = new Map<string, number>();
   let working: { concurrency: number; queues: Set<string> } | undefined;
   let running = 0;
   let closed = false;
@@ -65,6 +69,8 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
       await handler(job.data, context);
       job.state = 'completed';
       if (releaseAfter !== undefined && job.key !== undefined) keys.set(job.key, { jobId: job.id, freeAt: Date.now() + releaseAfter });
+      jobs.splice(jobs.indexOf(job), 1);
+      completed.set(job.queue, (completed.get(job.queue) ?? 0) + 1);
     } catch (error) {
       job.error = error instanceof Error ? error.message : String(error);
       job.failedAt = Date.now();
@@ -96,7 +102,17 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
     },
     async enqueue(queue, data, enqueueOptions = {}): Promise<EnqueueReceipt> {
       open();
-      const key = enqueueOptions.key;
+      const { key, throttleSeconds } = parseOrThrow(enqueueOptionsSchema, enqueueOptions, 'enqueue options');
+      if (key !== undefined && throttleSeconds !== undefined) {
+        const window = Math.floor(Date.now() / (throttleSeconds * 1000));
+        const throttleKey = `${queue}\u0000${key}`;
+        if (throttled.get(throttleKey) === window) return { enqueued: false, key };
+        throttled.set(throttleKey, window);
+        const id = crypto.randomUUID();
+        jobs.push({ id, queue, key, data, state: 'queued', attempts: 0, steps: new Map() });
+        pump();
+        return { enqueued: true, id, key };
+      }
       if (key !== undefined) {
         const taken = keys.get(key);
         if (taken && (taken.freeAt === undefined || taken.freeAt > Date.now())) return { enqueued: false, key };
@@ -117,11 +133,11 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
       pump();
     },
     async stats(): Promise<QueueStats[]> {
-      const names = new Set([...handlers.keys(), ...jobs.map((job) => job.queue)]);
+      const names = new Set([...handlers.keys(), ...jobs.map((job) => job.queue), ...completed.keys()]);
       return [...names].sort().map((queue) => {
         const of = jobs.filter((job) => job.queue === queue);
         const count = (state: Job['state']) => of.filter((job) => job.state === state).length;
-        return { queue, queued: count('queued'), running: count('running'), failed: count('failed'), parked: count('parked'), completed: count('completed') };
+        return { queue, queued: count('queued'), running: count('running'), failed: count('failed'), parked: count('parked'), completed: completed.get(queue) ?? 0 };
       });
     },
     async parked(queue?: string): Promise<ParkedJob[]> {

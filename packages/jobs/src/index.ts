@@ -9,5 +9,6 @@ export { createJobQueue, type CreateJobQueueOptions } from './create-job-queue.j
 export { createInProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
 export { createPgBossQueue, type PgBossQueueOptions } from './pg-boss-queue.js';
 export { createImprovementJobHandler, createImprovementQueue, IMPROVE_QUEUE, improvementKey, type ImprovementJobDependencies } from './improvement-jobs.js';
+export { enqueueOptionsSchema } from './job-queue.js';
 export type { EnqueueOptions, EnqueueReceipt, JobContext, JobHandler, JobQueue, ParkedJob, QueueStats, WorkOptions } from './job-queue.js';
 export { readJobStats, readParkedJobs } from './read-jobs.js';

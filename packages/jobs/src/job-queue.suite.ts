@@ -69,6 +69,37 @@ export function describeJobQueue(backend: Backend<Database>): void {
       expect((await jobs.stats()).find((stats) => stats.queue === 'flaky')).toMatchObject({ parked: 1, queued: 0, running: 0, completed: 0 });
     });
 
+    it('throttles a key: one job per window however many ask, whatever became of the last one, and a new one in the next window', async () => {
+      // Two queues on one database, as two instances of a fleet (on SQLite, one process: one queue).
+      const instances = backend.name === 'postgres' ? [await open(), await open(await database.open())] : [await open()];
+      const ran: number[] = [];
+      const failing = { now: true };
+      for (const jobs of instances) {
+        await jobs.define('look', async (data) => {
+          ran.push(Number(data['n']));
+          if (failing.now) throw new Error('the look failed');
+        });
+      }
+      const windowOf = () => Math.floor(Date.now() / 3_600_000);
+      const before = windowOf();
+      const receipts = await Promise.all([0, 1, 2, 3, 4, 5].map((n) => (instances[n % instances.length] as JobQueue).enqueue('look', { n }, { key: 'look', throttleSeconds: 3600 })));
+      // Crossing an hour's boundary while asking makes a second window: one more job, never more.
+      const windows = windowOf() - before + 1;
+      expect(receipts.filter((receipt) => receipt.enqueued)).toHaveLength(windows);
+      expect(receipts.find((receipt) => !receipt.enqueued)).toEqual({ enqueued: false, key: 'look' });
+      await instances[0]?.work();
+      // It fails every attempt and is parked: the key is not held by it (a dedupe key would be).
+      await until('the look to be parked', async () => (await instances[0]?.parked('look'))?.length === windows);
+      expect(ran.length).toBeGreaterThanOrEqual(windows);
+      failing.now = false;
+      // Windows of a second: the key is free again as soon as the next one starts.
+      const jobs = instances[0] as JobQueue;
+      expect((await jobs.enqueue('look', { n: 7 }, { key: 'look', throttleSeconds: 1 })).enqueued).toBe(true);
+      await until('the next window', async () => (await jobs.enqueue('look', { n: 8 }, { key: 'look', throttleSeconds: 1 })).enqueued);
+      await until('both to complete', async () => (await jobs.stats()).find((stats) => stats.queue === 'look')?.completed === 2);
+      expect((await caught(jobs.enqueue('look', {}, { throttleSeconds: 60 }))).code).toBe('INVALID_ARGUMENT');
+    });
+
     it('refuses to work a queue without a handler, and anything after close', async () => {
       const jobs = await open();
       expect((await caught(jobs.work({ queues: ['nobody'] }))).code).toBe('JOB_QUEUE_UNKNOWN');

@@ -1,4 +1,5 @@
 import type { JsonValue } from '@toolwright/core';
+import { z } from 'zod';
 
 /** What a job's handler gets besides its data. */
 export interface JobContext {
@@ -28,7 +29,27 @@ export type JobHandler = (data: Record<string, JsonValue>, context: JobContext) 
 export interface EnqueueOptions {
   /** Dedupe key: while a job with this key exists (and its key is not released), no other is created, in any process. */
   readonly key?: string;
+  /**
+   * With `key`: throttle instead of dedupe — at most one job per key in each window of this many
+   * seconds (windows aligned to the epoch, 1–43,200), in any process; whether an earlier one
+   * finished, failed or died with its worker does not matter, and nothing is kept once the window
+   * is over. For periodic work every instance asks for (the fleet's experiment look). A key is
+   * used either throttled or not, never both.
+   */
+  readonly throttleSeconds?: number;
 }
+
+/** zod schema of {@link EnqueueOptions}. */
+export const enqueueOptionsSchema = z
+  .object({
+    key: z.string().min(1).max(500).optional(),
+    throttleSeconds: z.number().int().min(1).max(43_200).optional(),
+  })
+  .strict()
+  .refine((options) => options.throttleSeconds === undefined || options.key !== undefined, {
+    message: 'throttleSeconds throttles the jobs of one key: give a key too',
+    path: ['throttleSeconds'],
+  });
 
 /** What {@link JobQueue.enqueue} answers. */
 export interface EnqueueReceipt {

@@ -1,9 +1,9 @@
-import { ToolwrightError, type JsonValue } from '@toolwright/core';
+import { parseOrThrow, ToolwrightError, type JsonValue } from '@toolwright/core';
 import { runMigrations, toStorageError, type SchemalessKysely } from '@toolwright/store';
 import { CompiledQuery, sql, type Kysely, type Migration } from 'kysely';
 import { createRequire } from 'node:module';
 import PgBoss from 'pg-boss';
-import type { EnqueueOptions, EnqueueReceipt, JobContext, JobHandler, JobQueue, ParkedJob, QueueStats, WorkOptions } from './job-queue.js';
+import { enqueueOptionsSchema, type EnqueueOptions, type EnqueueReceipt, type JobContext, type JobHandler, type JobQueue, type ParkedJob, type QueueStats, type WorkOptions } from './job-queue.js';
 
 /** Tuning of the PostgreSQL queue (pg-boss). */
 export interface PgBossQueueOptions {
@@ -215,8 +215,16 @@ export async function createPgBossQueue(database: PgBossQueueDatabase, options: 
     async enqueue(queue, data, enqueueOptions: EnqueueOptions = {}): Promise<EnqueueReceipt> {
       open();
       await ensureQueue(queue);
-      const key = enqueueOptions.key;
+      const { key, throttleSeconds } = parseOrThrow(enqueueOptionsSchema, enqueueOptions, 'enqueue options');
       try {
+        if (key !== undefined && throttleSeconds !== undefined) {
+          // pg-boss's own throttle: a unique index on (queue, window, key) among jobs not cancelled.
+          const id = await boss.send(queue, data, { singletonKey: key, singletonSeconds: throttleSeconds });
+          if (id === null) return { enqueued: false, key };
+          wake(queue);
+          await database.notify?.(JOBS_CHANNEL, queue).catch(() => undefined);
+          return { enqueued: true, id, key };
+        }
         const receipt = await kysely.transaction().execute(async (trx): Promise<EnqueueReceipt> => {
           const id = crypto.randomUUID();
           if (key !== undefined) {

@@ -211,8 +211,9 @@ export async function createToolwright(options: ToolwrightOptions = {}): Promise
     // The gate everyone gets keeps live experiments in step with what is in force (see rollout-wiring.ts).
     // Prompt evolution starts a canary for each new version of an evolvable section the gate applies (set once it is wired).
     const evolutionHook: { afterApplied?: (outcome: GateOutcome) => Promise<void> } = {};
+    // In a fleet the look at live experiments is a job (fleet-wiring.ts): no timer of its own here.
     const live = await wireRollout({
-      database, registry, gate: oneGate, policy, options: parsed.rollout,
+      database, registry, gate: oneGate, policy, options: parsed.worker === undefined ? parsed.rollout : { ...parsed.rollout, tickMs: 0 },
       reviewer: evolutionReviewer(oneGate, parsed.evolution?.sections.map((section) => section.name) ?? []),
       afterApplied: async (outcome) => evolutionHook.afterApplied?.(outcome),
     });
@@ -234,7 +235,14 @@ export async function createToolwright(options: ToolwrightOptions = {}): Promise
     const fleet: Fleet | undefined =
       parsed.worker === undefined
         ? undefined
-        : await wireFleet({ database, registry, memory, evaluator, rewriter, regression, gate, lastN, ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }) }, parsed.worker);
+        : await wireFleet(
+            {
+              database, registry, memory, evaluator, rewriter, regression, gate, lastN,
+              ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+              experiments: { controller: experiments, tickMs: parsed.rollout.tickMs, ...(parsed.rollout.onError === undefined ? {} : { onError: parsed.rollout.onError }) },
+            },
+            parsed.worker,
+          );
     opened.jobs = fleet?.jobs;
 
     const agent = createAgent({
@@ -311,7 +319,7 @@ export async function createToolwright(options: ToolwrightOptions = {}): Promise
           evolution?.close();
           await evolution?.idle();
           // Workers stop first: a running job finishes (or is left to another instance) before the parts close.
-          await fleet?.jobs.close().catch(() => undefined);
+          await fleet?.close().catch(() => undefined);
           await agent.close();
         } finally {
           await live.close().catch(() => undefined);

@@ -3,15 +3,21 @@ import { createImprovementJobHandler, createImprovementQueue, createJobQueue, IM
 import type { Database } from '@toolwright/store';
 import { z } from 'zod';
 
+/** The queue of the fleet's look at live experiments: one job per `tickMs` window across every instance. */
+export const EXPERIMENTS_QUEUE = 'toolwright-experiments';
+
 /**
  * A fleet's background work in {@link createToolwright}: improvement cycles become jobs in the
  * database (pg-boss on PostgreSQL; in-process on SQLite), one per tool and degradation episode
- * however many instances see it, run by whichever instance works the queue.
+ * however many instances see it, run by whichever instance works the queue; and the canary
+ * controller's look at every live experiment becomes one job per `rollout.tickMs` window (every
+ * instance asks; the window's key throttles them to one), so a fleet of ten looks once, not ten
+ * times, and proposes each widening once.
  */
 export interface ToolwrightWorkerOptions {
   /** Jobs this instance runs at once. 0: serve only (this instance sends jobs, others run them). Default 1. */
   readonly concurrency?: number;
-  /** The queues this instance works. Default every queue (`toolwright-improve`). `[]`: serve only. */
+  /** The queues this instance works. Default every queue (`toolwright-improve`, `toolwright-experiments`). `[]`: serve only. */
   readonly queues?: readonly string[];
   /** Attempts after the first before a job is parked for a person (`toolwright report`). Default 2. */
   readonly retryLimit?: number;
@@ -55,14 +61,18 @@ export interface FleetParts {
   readonly gate: ChangeGate;
   readonly lastN: number;
   readonly onEvent?: (event: AgentEvent) => void;
+  /** The canary controller, and how often the fleet looks at live experiments (ms; 0: never on a timer). */
+  readonly experiments?: { readonly controller: { tick(): Promise<unknown> }; readonly tickMs: number; readonly onError?: (error: unknown) => void };
 }
 
 /** The job queue, the agent's improvement queue on it, and when to start working. */
 export interface Fleet {
   readonly jobs: JobQueue;
   readonly improvementQueue: ImprovementQueue;
-  /** Starts working the configured queues (after the agent exists); nothing when serve-only. */
+  /** Starts asking for the experiment look on its timer, and working the configured queues (after the agent exists); serve-only instances only ask. */
   start(): Promise<void>;
+  /** Stops asking, and closes the queue (a running job finishes first). */
+  close(): Promise<void>;
 }
 
 /** Creates the queue on the database, registers the improvement handler, and returns the agent's queue. */
@@ -90,18 +100,33 @@ export async function wireFleet(parts: FleetParts, options: z.output<typeof work
         ...(parts.onEvent === undefined ? {} : { onReport: (report) => parts.onEvent?.({ type: 'improvement', report }) }),
       }),
     );
+    // A failed look is retried, then parked (it shows in toolwright report); the next window's look runs regardless.
+    if (parts.experiments !== undefined) await jobs.define(EXPERIMENTS_QUEUE, async () => void (await parts.experiments?.controller.tick()));
   } catch (error) {
     await jobs.close().catch(() => undefined);
     throw error;
   }
   const concurrency = options.concurrency ?? 1;
-  const queues = options.queues ?? [IMPROVE_QUEUE];
+  const queues = options.queues ?? [IMPROVE_QUEUE, ...(parts.experiments === undefined ? [] : [EXPERIMENTS_QUEUE])];
+  let timer: ReturnType<typeof setInterval> | undefined;
   return {
     jobs,
     improvementQueue: createImprovementQueue({ jobs, registry: parts.registry, memory: parts.memory }),
     async start() {
+      const looks = parts.experiments;
+      if (looks !== undefined && looks.tickMs > 0 && timer === undefined) {
+        const throttleSeconds = Math.min(43_200, Math.max(1, Math.round(looks.tickMs / 1000)));
+        timer = setInterval(() => {
+          jobs.enqueue(EXPERIMENTS_QUEUE, {}, { key: 'look', throttleSeconds }).catch((error: unknown) => looks.onError?.(error));
+        }, looks.tickMs);
+        timer.unref();
+      }
       if (concurrency === 0 || queues.length === 0) return;
       await jobs.work({ concurrency, queues });
+    },
+    async close() {
+      if (timer !== undefined) clearInterval(timer);
+      await jobs.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { IMPROVE_QUEUE, readJobStats } from 'toolwright';
+import { EXPERIMENTS_QUEUE, IMPROVE_QUEUE, readJobStats } from 'toolwright';
 import type { CommandDefinition } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
@@ -7,7 +7,7 @@ import { ALLOW_OPTION } from './shared-options.js';
 /** `toolwright worker [--concurrency N] [--queue NAME]…`: run the fleet's background jobs until stopped. */
 export const workerCommand: CommandDefinition = {
   path: ['worker'],
-  summary: "Run the fleet's background jobs (improvement cycles) from the database's queues, until SIGINT / SIGTERM.",
+  summary: "Run the fleet's background jobs (improvement cycles, looks at live experiments) from the database's queues, until SIGINT / SIGTERM.",
   details:
     'On PostgreSQL the jobs are shared by every instance on the database: one job per tool and degradation episode, taken by one worker, ' +
     'retried by another if this one dies holding it (after --expire seconds), parked after its last attempt (see toolwright report). ' +
@@ -15,7 +15,7 @@ export const workerCommand: CommandDefinition = {
   positionals: [],
   options: {
     concurrency: { type: 'string', valueName: '<n>', description: 'jobs run at once by this worker (default 1)' },
-    queue: { type: 'string', multiple: true, valueName: '<name>', description: `a queue to work (repeatable; default ${IMPROVE_QUEUE})` },
+    queue: { type: 'string', multiple: true, valueName: '<name>', description: `a queue to work (repeatable; default ${IMPROVE_QUEUE} and ${EXPERIMENTS_QUEUE})` },
     expire: { type: 'string', valueName: '<seconds>', description: 'a job still running after this long is presumed lost and retried elsewhere (default 900)' },
     ...ALLOW_OPTION,
   },
@@ -23,7 +23,7 @@ export const workerCommand: CommandDefinition = {
     const concurrency = wholeNumber(context.options['concurrency'], '--concurrency', 1);
     if (concurrency < 1) throw new UsageError('--concurrency is at least 1 for a worker.', 'worker');
     const expire = wholeNumber(context.options['expire'], '--expire', 900);
-    const queues = context.lists['queue'] ?? [IMPROVE_QUEUE];
+    const queues = context.lists['queue'] ?? [IMPROVE_QUEUE, EXPERIMENTS_QUEUE];
     const toolwright = await context.open({ worker: { concurrency, queues: [...queues], expireInSeconds: Math.max(1, expire) } });
     try {
       if (toolwright.database.dialect !== 'postgres') {
