@@ -229,7 +229,7 @@ export async function createToolwright(options: ToolwrightOptions = {}): Promise
     const evolution =
       parsed.evolution === undefined
         ? undefined
-        : await wireEvolution({ options: parsed.evolution, immutable, model, memory, registry, gate, experiments, rollout });
+        : await wireEvolution({ options: parsed.evolution, immutable, model, memory, registry, gate, experiments, rollout, ownSchedule: parsed.worker === undefined });
     if (evolution !== undefined) evolutionHook.afterApplied = (outcome) => evolution.afterApplied(outcome);
     const lastN = options.improve === false || options.improve === undefined ? 50 : (options.improve.lastN ?? 50);
     const fleet: Fleet | undefined =
@@ -240,6 +240,9 @@ export async function createToolwright(options: ToolwrightOptions = {}): Promise
               database, registry, memory, evaluator, rewriter, regression, gate, lastN,
               ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
               experiments: { controller: experiments, tickMs: parsed.rollout.tickMs, ...(parsed.rollout.onError === undefined ? {} : { onError: parsed.rollout.onError }) },
+              ...(evolution !== undefined && typeof parsed.evolution?.cadence === 'object' && 'everyMs' in parsed.evolution.cadence
+                ? { evolution: { refineWhenDue: evolution.refineWhenDue, everyMs: parsed.evolution.cadence.everyMs, ...(parsed.evolution.onError === undefined ? {} : { onError: parsed.evolution.onError }) } }
+                : {}),
             },
             parsed.worker,
           );

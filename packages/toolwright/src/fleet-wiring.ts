@@ -5,6 +5,8 @@ import { z } from 'zod';
 
 /** The queue of the fleet's look at live experiments: one job per `tickMs` window across every instance. */
 export const EXPERIMENTS_QUEUE = 'toolwright-experiments';
+/** The queue of the fleet's scheduled prompt refinement (`evolution.cadence: { everyMs }`): one job per period across every instance. */
+export const EVOLUTION_QUEUE = 'toolwright-evolution';
 
 /**
  * A fleet's background work in {@link createToolwright}: improvement cycles become jobs in the
@@ -63,6 +65,8 @@ export interface FleetParts {
   readonly onEvent?: (event: AgentEvent) => void;
   /** The canary controller, and how often the fleet looks at live experiments (ms; 0: never on a timer). */
   readonly experiments?: { readonly controller: { tick(): Promise<unknown> }; readonly tickMs: number; readonly onError?: (error: unknown) => void };
+  /** The scheduled prompt refinement (`evolution.cadence: { everyMs }`). */
+  readonly evolution?: { refineWhenDue(): Promise<void>; readonly everyMs: number; readonly onError?: (error: unknown) => void };
 }
 
 /** The job queue, the agent's improvement queue on it, and when to start working. */
@@ -102,30 +106,40 @@ export async function wireFleet(parts: FleetParts, options: z.output<typeof work
     );
     // A failed look is retried, then parked (it shows in toolwright report); the next window's look runs regardless.
     if (parts.experiments !== undefined) await jobs.define(EXPERIMENTS_QUEUE, async () => void (await parts.experiments?.controller.tick()));
+    if (parts.evolution !== undefined) await jobs.define(EVOLUTION_QUEUE, async () => parts.evolution?.refineWhenDue());
   } catch (error) {
     await jobs.close().catch(() => undefined);
     throw error;
   }
   const concurrency = options.concurrency ?? 1;
-  const queues = options.queues ?? [IMPROVE_QUEUE, ...(parts.experiments === undefined ? [] : [EXPERIMENTS_QUEUE])];
-  let timer: ReturnType<typeof setInterval> | undefined;
+  const queues = options.queues ?? [IMPROVE_QUEUE, ...(parts.experiments === undefined ? [] : [EXPERIMENTS_QUEUE]), ...(parts.evolution === undefined ? [] : [EVOLUTION_QUEUE])];
+  const timers: ReturnType<typeof setInterval>[] = [];
+  /** Every `everyMs` this instance asks for the job of `queue`; the throttled key makes one per window across the fleet. */
+  const ask = (queue: string, everyMs: number, onError: ((error: unknown) => void) | undefined): void => {
+    // pg-boss throttles windows of at most 12 hours: a longer period asks once per period here and is throttled to 12-hour windows.
+    const throttleSeconds = Math.min(43_200, Math.max(1, Math.round(everyMs / 1000)));
+    const timer = setInterval(() => {
+      jobs.enqueue(queue, {}, { key: 'due', throttleSeconds }).catch((error: unknown) => onError?.(error));
+    }, everyMs);
+    timer.unref();
+    timers.push(timer);
+  };
+  let asking = false;
   return {
     jobs,
     improvementQueue: createImprovementQueue({ jobs, registry: parts.registry, memory: parts.memory }),
     async start() {
-      const looks = parts.experiments;
-      if (looks !== undefined && looks.tickMs > 0 && timer === undefined) {
-        const throttleSeconds = Math.min(43_200, Math.max(1, Math.round(looks.tickMs / 1000)));
-        timer = setInterval(() => {
-          jobs.enqueue(EXPERIMENTS_QUEUE, {}, { key: 'look', throttleSeconds }).catch((error: unknown) => looks.onError?.(error));
-        }, looks.tickMs);
-        timer.unref();
+      if (!asking) {
+        asking = true;
+        const { experiments, evolution } = parts;
+        if (experiments !== undefined && experiments.tickMs > 0) ask(EXPERIMENTS_QUEUE, experiments.tickMs, experiments.onError);
+        if (evolution !== undefined) ask(EVOLUTION_QUEUE, evolution.everyMs, evolution.onError);
       }
       if (concurrency === 0 || queues.length === 0) return;
       await jobs.work({ concurrency, queues });
     },
     async close() {
-      if (timer !== undefined) clearInterval(timer);
+      for (const timer of timers.splice(0)) clearInterval(timer);
       await jobs.close();
     },
   };

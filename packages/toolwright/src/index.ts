@@ -29,7 +29,7 @@ export { offlineModel } from '@toolwright/offline';
 export type { OfflineModelOptions } from '@toolwright/offline';
 export type { ToolwrightWorkerOptions } from './fleet-wiring.js';
 export { IMPROVE_QUEUE, readJobStats, readParkedJobs } from '@toolwright/jobs';
-export { EXPERIMENTS_QUEUE } from './fleet-wiring.js';
+export { EVOLUTION_QUEUE, EXPERIMENTS_QUEUE } from './fleet-wiring.js';
 export type { JobQueue, ParkedJob, QueueStats } from '@toolwright/jobs';
 export type { EvolutionStep, PromptEvolution, ToolwrightEvolutionOptions } from './prompt-evolution-wiring.js';
 export { analyzeFailures, createPromptEvolver, reflectOnBatch } from '@toolwright/core';

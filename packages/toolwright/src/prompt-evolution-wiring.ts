@@ -96,6 +96,12 @@ export interface PromptEvolution {
   afterApplied(outcome: GateOutcome): Promise<void>;
   /** Counts one finished run for the `everyNRuns` cadence (the umbrella calls it after every run). */
   ranOnce(): void;
+  /**
+   * What the cadence runs, awaited: a refinement of the first evolvable section unless one is
+   * live as an experiment or waits for a person (then nothing). In a fleet the `everyMs` schedule
+   * runs it as a job, one per period across every instance.
+   */
+  refineWhenDue(): Promise<void>;
   /** Waits for a refinement the cadence started. */
   idle(): Promise<void>;
   /** Stops the schedule. */
@@ -132,6 +138,8 @@ export async function wireEvolution(parts: {
   readonly gate: Gate;
   readonly experiments: CanaryController;
   readonly rollout: Pick<Rollout, 'experiments'>;
+  /** Whether the `everyMs` schedule runs on a timer here (default); false in a fleet, whose job queue runs it. */
+  readonly ownSchedule?: boolean;
 }): Promise<PromptEvolution> {
   const { options, immutable, model, memory, registry, gate, experiments, rollout } = parts;
   const names = options.sections.map((section) => section.name);
@@ -170,22 +178,23 @@ export async function wireEvolution(parts: {
   };
   let running: Promise<void> | undefined;
   let runs = 0;
+  const refineWhenDue = async (): Promise<void> => {
+    // One at a time per section: no refinement while the last one waits for a person or runs as a canary.
+    const section = names[0] as string;
+    const live = await rollout.experiments({ status: ['running', 'frozen'], artifact: section });
+    const waiting = (await registry.history(section)).some((version) => version.status === 'candidate');
+    if (live.length === 0 && !waiting) await refine();
+  };
   const inBackground = (): void => {
     if (running !== undefined) return;
-    running = (async () => {
-      // One at a time per section: no refinement while the last one waits for a person or runs as a canary.
-      const section = names[0] as string;
-      const live = await rollout.experiments({ status: ['running', 'frozen'], artifact: section });
-      const waiting = (await registry.history(section)).some((version) => version.status === 'candidate');
-      if (live.length === 0 && !waiting) await refine();
-    })()
+    running = refineWhenDue()
       .catch((error: unknown) => options.onError?.(error))
       .finally(() => {
         running = undefined;
       });
   };
   const cadence = options.cadence;
-  const timer = typeof cadence === 'object' && 'everyMs' in cadence ? setInterval(inBackground, cadence.everyMs) : undefined;
+  const timer = typeof cadence === 'object' && 'everyMs' in cadence && parts.ownSchedule !== false ? setInterval(inBackground, cadence.everyMs) : undefined;
   timer?.unref();
   return {
     sections: names,
@@ -202,6 +211,7 @@ export async function wireEvolution(parts: {
       runs++;
       if (runs % cadence.everyNRuns === 0) inBackground();
     },
+    refineWhenDue,
     idle: async () => {
       await running;
     },

@@ -6,6 +6,7 @@ import { openaiModel } from '@toolwright/core/openai';
 import { chatCompletion, ScriptedModel, startChatServer, type ScriptStep } from '@toolwright/core/testing';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createToolwright, type Toolwright, type ToolwrightOptions } from './create-toolwright.js';
+import { EVOLUTION_QUEUE } from './index.js';
 
 // Prompt evolution through the one gate: batch reflection over stored calls, a refinement of an
 // evolvable section proposed as a change, an A/B test of it on live runs, promotion after a
@@ -273,6 +274,27 @@ describe('prompt evolution in createToolwright', () => {
       expect(await tw.registry.history('tool-hints')).toHaveLength(2);
       expect(await tw.policy.approvals.list({ status: 'proposed', name: 'tool-hints' })).toHaveLength(1);
       // Closing stops the schedule.
+      await tw.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('in a fleet (worker), runs the everyMs schedule as a job of its queue rather than on a timer of its own', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const tw = await start(new ScriptedModel({ script: [taskModel(REFINED.text, REFINED)], whenExhausted: 'repeat-last' }), {
+        evolution: { sections: [{ name: 'tool-hints', text: HINTS }], cadence: { everyMs: 60_000 } },
+        worker: { concurrency: 1 },
+      });
+      // One timer: the fleet's ask for the refinement job (the experiment look has tickMs 0 here).
+      expect(vi.getTimerCount()).toBe(1);
+      await recordFailures(tw);
+      await runTasks(tw, 30, 'collected');
+      vi.advanceTimersByTime(60_000);
+      await vi.waitFor(async () => expect((await tw.jobs?.stats())?.find((stats) => stats.queue === EVOLUTION_QUEUE)).toMatchObject({ completed: 1, parked: 0 }));
+      expect((await tw.registry.history('tool-hints')).map((version) => [version.version, version.status])).toEqual([[1, 'active'], [2, 'candidate']]);
       await tw.close();
       expect(vi.getTimerCount()).toBe(0);
     } finally {
