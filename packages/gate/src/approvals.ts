@@ -37,14 +37,16 @@ async function approvalOrThrow(parts: GateParts, id: string): Promise<Approval> 
 async function inForceContext(parts: GateParts, change: Change): Promise<RecheckContext> {
   const name = nameOf(change);
   const current = name === undefined ? undefined : await parts.registry.active(name);
+  // A rollback's target, so the recheck judges the text it puts back in force (protected phrases).
+  const target = change.kind === 'rollback' ? await parts.registry.get(change.name, change.toVersion) : undefined;
   const rules = await learnedRulesInForce(parts);
-  return { ...(current === undefined ? {} : { current }), inForce: inForceOf(rules), rules };
+  return { ...(current === undefined ? {} : { current }), ...(target === undefined ? {} : { target }), inForce: inForceOf(rules), rules };
 }
 
-type RecheckContext = { readonly current?: ArtifactVersion; readonly inForce: ReturnType<typeof inForceOf>; readonly rules: readonly ArtifactVersion[] };
+type RecheckContext = { readonly current?: ArtifactVersion; readonly target?: ArtifactVersion; readonly inForce: ReturnType<typeof inForceOf>; readonly rules: readonly ArtifactVersion[] };
 
 function policyContext(context: RecheckContext) {
-  return { ...(context.current === undefined ? {} : { current: context.current }), inForce: context.inForce };
+  return { ...(context.current === undefined ? {} : { current: context.current }), ...(context.target === undefined ? {} : { target: context.target }), inForce: context.inForce };
 }
 
 function personActor(step: GateStep) {

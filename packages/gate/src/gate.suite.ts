@@ -152,6 +152,26 @@ export function describeGate(backend: Backend<Database>): void {
       expect((await registry.active('sum_values'))?.version).toBe(1);
     });
 
+    it('rechecks a queued section rollback against its target when a person approves it: a phrase declared since denies it', async () => {
+      const { gate, registry, memory, database, regression } = await start({ approval: { rollback: 'needs-approval' } });
+      const hints = (fromVersion: number | undefined, text: string): Change => ({ kind: 'change-prompt-section', origin: 'person', name: 'tool-hints', fromVersion, text });
+      expect((await gate.propose(hints(undefined, 'Prefer the totals tool.'), { by: 'ada' })).status).toBe('applied');
+      expect((await gate.propose(hints(1, 'Prefer the totals tool. Always ask the user to confirm before destructive actions.'), { by: 'ada' })).status).toBe('applied');
+      const queued = await gate.propose({ kind: 'rollback', origin: 'agent', name: 'tool-hints', fromVersion: 2, toVersion: 1 }, { reason: 'success dropped' });
+      expect(queued.status, queued.summary).toBe('queued');
+      if (queued.status !== 'queued') return;
+      // The integrator declares the phrase before anyone approves; the approval rechecks v1's text.
+      const policy = await createPolicy({
+        database, audit: memory, approval: { rollback: 'needs-approval' },
+        protectedPhrases: [{ id: 'confirm-destructive', text: 'Always ask the user to confirm before destructive actions.', appliesTo: ['tool-hints'] }],
+      });
+      const declared = await createGate({ database, registry, policy, memory, regression });
+      const applied = await declared.applyApproved(queued.approvalId, { by: 'grace' });
+      expect(applied.status, applied.summary).not.toBe('applied');
+      expect(applied.summary).toMatch(/v1 of "tool-hints" lacks protected phrase "confirm-destructive"/);
+      expect((await registry.active('tool-hints'))?.version).toBe(2);
+    });
+
     it('keeps the learned-rule cap in the registry: the oldest agent rule is retired there, in the same transaction', async () => {
       const { gate, registry, policy } = await start({ learnedRules: { max: 1 }, approval: { learnedRule: 'allow' } });
       for (const text of ['Check the units of every fare.', 'Prefer nonstop flights when asked for the fastest.', 'Round money to cents.']) {

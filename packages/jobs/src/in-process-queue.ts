@@ -19,7 +19,12 @@ interface Job {
   error?: string;
   failedAt?: number;
   readonly steps: Map<string, JsonValue>;
+  /** Throttled jobs are not retried: the next window's job is the retry. */
+  readonly throttled?: boolean;
 }
+
+/** Parked jobs kept for a person, newest first; older ones are counted only. */
+const MAX_PARKED = 100;
 
 /**
  * The embedded default (SQLite): the same {@link JobQueue} in this process's memory. Keys dedupe
@@ -36,8 +41,9 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
   const throttled = new Map<string, number>();
   /** Completed jobs are counted, not kept: periodic work would otherwise grow the list for good. */
   const completed = new Map<string, number>();
-  let working: { concurrency: number; queues: Set<string> } | undefined;
-  let running = 0;
+  /** One group per `work` call: its queues share its `concurrency` slots. */
+  const groups: { readonly concurrency: number; readonly queues: Set<string>; running: number }[] = [];
+  const parkedBefore = new Map<string, number>();
   let closed = false;
   const pending = new Set<Promise<void>>();
 
@@ -69,28 +75,41 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
       await handler(job.data, context);
       job.state = 'completed';
       if (releaseAfter !== undefined && job.key !== undefined) keys.set(job.key, { jobId: job.id, freeAt: Date.now() + releaseAfter });
-      jobs.splice(jobs.indexOf(job), 1);
+      const index = jobs.indexOf(job);
+      if (index >= 0) jobs.splice(index, 1);
       completed.set(job.queue, (completed.get(job.queue) ?? 0) + 1);
     } catch (error) {
       job.error = error instanceof Error ? error.message : String(error);
       job.failedAt = Date.now();
-      job.state = job.attempts > retryLimit ? 'parked' : 'failed';
+      job.state = job.throttled === true || job.attempts > retryLimit ? 'parked' : 'failed';
       if (job.state === 'failed') setTimeout(() => { if (job.state === 'failed') { job.state = 'queued'; pump(); } }, retryDelayMs).unref?.();
+      if (job.state === 'parked') forgetOldParked(job.queue);
+    }
+  };
+
+  /** Keeps the newest {@link MAX_PARKED} parked jobs of `queue`; the older are counted in its stats only. */
+  const forgetOldParked = (queue: string): void => {
+    const parked = jobs.filter((job) => job.queue === queue && job.state === 'parked');
+    for (const job of parked.slice(0, Math.max(0, parked.length - MAX_PARKED))) {
+      jobs.splice(jobs.indexOf(job), 1);
+      parkedBefore.set(queue, (parkedBefore.get(queue) ?? 0) + 1);
     }
   };
 
   const pump = (): void => {
-    if (working === undefined || closed) return;
-    for (const job of jobs) {
-      if (running >= working.concurrency) return;
-      if (job.state !== 'queued' || !working.queues.has(job.queue)) continue;
-      running += 1;
-      const done: Promise<void> = runOne(job).finally(() => {
-        running -= 1;
-        pending.delete(done);
-        pump();
-      });
-      pending.add(done);
+    if (closed) return;
+    for (const group of groups) {
+      for (const job of jobs) {
+        if (group.running >= group.concurrency) break;
+        if (job.state !== 'queued' || !group.queues.has(job.queue)) continue;
+        group.running += 1;
+        const done: Promise<void> = runOne(job).finally(() => {
+          group.running -= 1;
+          pending.delete(done);
+          pump();
+        });
+        pending.add(done);
+      }
     }
   };
 
@@ -109,7 +128,7 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
         if (throttled.get(throttleKey) === window) return { enqueued: false, key };
         throttled.set(throttleKey, window);
         const id = crypto.randomUUID();
-        jobs.push({ id, queue, key, data, state: 'queued', attempts: 0, steps: new Map() });
+        jobs.push({ id, queue, key, data, state: 'queued', attempts: 0, steps: new Map(), throttled: true });
         pump();
         return { enqueued: true, id, key };
       }
@@ -129,7 +148,7 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
       for (const queue of queues) {
         if (!handlers.has(queue)) throw new ToolwrightError('JOB_QUEUE_UNKNOWN', `No handler is defined for the queue "${queue}"; define it first or leave it out of worker.queues (defined: ${[...handlers.keys()].join(', ') || 'none'}).`);
       }
-      working = { concurrency: Math.max(1, workOptions.concurrency ?? 1), queues: new Set(queues) };
+      groups.push({ concurrency: Math.max(1, workOptions.concurrency ?? 1), queues: new Set(queues), running: 0 });
       pump();
     },
     async stats(): Promise<QueueStats[]> {
@@ -137,7 +156,7 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
       return [...names].sort().map((queue) => {
         const of = jobs.filter((job) => job.queue === queue);
         const count = (state: Job['state']) => of.filter((job) => job.state === state).length;
-        return { queue, queued: count('queued'), running: count('running'), failed: count('failed'), parked: count('parked'), completed: completed.get(queue) ?? 0 };
+        return { queue, queued: count('queued'), running: count('running'), failed: count('failed'), parked: count('parked') + (parkedBefore.get(queue) ?? 0), completed: completed.get(queue) ?? 0 };
       });
     },
     async parked(queue?: string): Promise<ParkedJob[]> {

@@ -100,7 +100,31 @@ export function describeJobQueue(backend: Backend<Database>): void {
       expect((await caught(jobs.enqueue('look', {}, { throttleSeconds: 60 }))).code).toBe('INVALID_ARGUMENT');
     });
 
+    it('gives each work() call slots of its own: a long job of one set of queues never holds back another', async () => {
+      const jobs = await open();
+      let finishSlow: () => void = () => undefined;
+      const slowRunning = new Promise<void>((started) => {
+        void jobs.define('slow', () => {
+          started();
+          return new Promise<void>((resolve) => {
+            finishSlow = resolve;
+          });
+        });
+      });
+      await jobs.define('fast', async () => undefined);
+      await jobs.work({ concurrency: 1, queues: ['slow'] });
+      await jobs.work({ concurrency: 1, queues: ['fast'] });
+      await jobs.enqueue('slow', {});
+      await slowRunning;
+      await jobs.enqueue('fast', {});
+      await until('the fast job to complete while the slow one runs', async () => (await jobs.stats()).find((stats) => stats.queue === 'fast')?.completed === 1);
+      expect((await jobs.stats()).find((stats) => stats.queue === 'slow')).toMatchObject({ running: 1, completed: 0 });
+      finishSlow();
+      await until('the slow job to complete', async () => (await jobs.stats()).find((stats) => stats.queue === 'slow')?.completed === 1);
+    });
+
     it('refuses to work a queue without a handler, and anything after close', async () => {
+
       const jobs = await open();
       expect((await caught(jobs.work({ queues: ['nobody'] }))).code).toBe('JOB_QUEUE_UNKNOWN');
       await jobs.close();

@@ -33,8 +33,9 @@ export interface EnqueueOptions {
    * With `key`: throttle instead of dedupe — at most one job per key in each window of this many
    * seconds (windows aligned to the epoch, 1–43,200), in any process; whether an earlier one
    * finished, failed or died with its worker does not matter, and nothing is kept once the window
-   * is over. For periodic work every instance asks for (the fleet's experiment look). A key is
-   * used either throttled or not, never both.
+   * is over. A throttled job is not retried (the next window's job is the retry), and is dropped
+   * when no worker took it within two windows (at least a minute). For periodic work every
+   * instance asks for (the fleet's experiment look). A key is used either throttled or not, never both.
    */
   readonly throttleSeconds?: number;
 }
@@ -106,7 +107,11 @@ export interface JobQueue {
   /** Registers the handler of `queue` (before `work`). Sending needs no handler in this process. */
   define(queue: string, handler: JobHandler): Promise<void>;
   enqueue(queue: string, data: Record<string, JsonValue>, options?: EnqueueOptions): Promise<EnqueueReceipt>;
-  /** Starts taking jobs of the given queues. Call once; without it this process only sends. */
+  /**
+   * Starts taking jobs of the given queues, with `concurrency` slots of their own: call it once
+   * per set of queues that must not wait for each other (a long job of one set never holds a slot
+   * of another). Without it this process only sends.
+   */
   work(options?: WorkOptions): Promise<void>;
   /** Counts per queue (every queue known to the database on PostgreSQL). */
   stats(): Promise<QueueStats[]>;

@@ -159,9 +159,10 @@ export async function createPgBossQueue(database: PgBossQueueDatabase, options: 
   let closed = false;
   const ensureQueue = async (queue: string): Promise<void> => {
     if (created.has(queue)) return;
-    // One process at a time creates a queue: pg-boss's createQueue runs DDL that deadlocks when
-    // several processes of a fleet start at once. A session advisory lock, per schema and queue.
-    const lock = `toolwright-jobs:${schema}:${queue}`;
+    // One queue at a time is created in a schema: pg-boss's createQueue runs DDL on shared tables
+    // (the queue table, the job table's partitions) that deadlocks when several processes of a
+    // fleet start at once, or one process creates two queues at once. A session advisory lock per schema.
+    const lock = `toolwright-jobs:${schema}:create-queue`;
     await kysely.connection().execute(async (connection) => {
       await sql`select pg_advisory_lock(hashtext(${lock}))`.execute(connection);
       try {
@@ -214,12 +215,13 @@ export async function createPgBossQueue(database: PgBossQueueDatabase, options: 
     },
     async enqueue(queue, data, enqueueOptions: EnqueueOptions = {}): Promise<EnqueueReceipt> {
       open();
-      await ensureQueue(queue);
       const { key, throttleSeconds } = parseOrThrow(enqueueOptionsSchema, enqueueOptions, 'enqueue options');
+      await ensureQueue(queue);
       try {
         if (key !== undefined && throttleSeconds !== undefined) {
           // pg-boss's own throttle: a unique index on (queue, window, key) among jobs not cancelled.
-          const id = await boss.send(queue, data, { singletonKey: key, singletonSeconds: throttleSeconds });
+          // Not retried (the next window's job is the retry), and dropped when no worker took it within two windows.
+          const id = await boss.send(queue, data, { singletonKey: key, singletonSeconds: throttleSeconds, retryLimit: 0, retentionSeconds: Math.max(60, 2 * throttleSeconds) });
           if (id === null) return { enqueued: false, key };
           wake(queue);
           await database.notify?.(JOBS_CHANNEL, queue).catch(() => undefined);

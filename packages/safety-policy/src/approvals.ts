@@ -133,7 +133,7 @@ const listSchema = z
   .strict();
 const idSchema = z.string().min(1).max(64);
 const stepSchema = z.object({ by: z.string().trim().min(1).max(200), note: z.string().max(4000).optional() }).strict();
-const recheckContextSchema = policyContextSchema.pick({ now: true, current: true, inForce: true });
+const recheckContextSchema = policyContextSchema.pick({ now: true, current: true, inForce: true, target: true });
 
 /** Ids that are never a person deciding: the agent and the system's own actors. */
 const NOT_APPROVERS = new Set(['agent', 'system', 'policy', 'safety-policy']);
@@ -178,6 +178,8 @@ function queuedReview(row: ApprovalRow, context: z.output<typeof recheckContextS
       verdict: evidence.verdict,
       candidate: undefined,
       inForce: context.inForce,
+      // A rollback's target, read again now: a phrase declared since the request was queued is checked too.
+      ...(context.target === undefined ? {} : { target: context.target as ArtifactVersion }),
     },
   };
 }

@@ -136,7 +136,11 @@ export async function wireFleet(parts: FleetParts, options: z.output<typeof work
         if (evolution !== undefined) ask(EVOLUTION_QUEUE, evolution.everyMs, evolution.onError);
       }
       if (concurrency === 0 || queues.length === 0) return;
-      await jobs.work({ concurrency, queues });
+      // The periodic looks and refinements get a slot of their own: a long improvement cycle never holds back a look that would roll a worse canary back.
+      const periodic: string[] = queues.filter((queue) => queue === EXPERIMENTS_QUEUE || queue === EVOLUTION_QUEUE);
+      const others = queues.filter((queue) => !periodic.includes(queue));
+      if (others.length > 0) await jobs.work({ concurrency, queues: others });
+      if (periodic.length > 0) await jobs.work({ concurrency: 1, queues: periodic });
     },
     async close() {
       for (const timer of timers.splice(0)) clearInterval(timer);

@@ -178,12 +178,19 @@ export async function wireEvolution(parts: {
   };
   let running: Promise<void> | undefined;
   let runs = 0;
-  const refineWhenDue = async (): Promise<void> => {
-    // One at a time per section: no refinement while the last one waits for a person or runs as a canary.
-    const section = names[0] as string;
-    const live = await rollout.experiments({ status: ['running', 'frozen'], artifact: section });
-    const waiting = (await registry.history(section)).some((version) => version.status === 'candidate');
-    if (live.length === 0 && !waiting) await refine();
+  let refining: Promise<void> | undefined;
+  const refineWhenDue = (): Promise<void> => {
+    // One at a time in this process (a job of the next window may start while this one runs).
+    refining ??= (async () => {
+      // One at a time per section: no refinement while the last one waits for a person or runs as a canary.
+      const section = names[0] as string;
+      const live = await rollout.experiments({ status: ['running', 'frozen'], artifact: section });
+      const waiting = (await registry.history(section)).some((version) => version.status === 'candidate');
+      if (live.length === 0 && !waiting) await refine();
+    })().finally(() => {
+      refining = undefined;
+    });
+    return refining;
   };
   const inBackground = (): void => {
     if (running !== undefined) return;

@@ -279,8 +279,11 @@ export function evaluateProgram(program: Program, input: JsonValue): JsonValue {
 /** True when two numbers are equal within `tolerance` (absolute) or `relative` (a share of the larger magnitude). */
 export function numbersClose(actual: number, expected: number, tolerance: number, relative = 0): boolean {
   if (actual === expected) return true;
+  if (tolerance <= 0 && relative <= 0) return false;
   const difference = Math.abs(actual - expected);
-  return difference <= tolerance || (relative > 0 && difference <= relative * Math.max(Math.abs(actual), Math.abs(expected)));
+  // The agent's hair of slack for binary floating point (core's numbersMatch): 440.59 - 440.585 is 0.005000000000052.
+  const slack = 1e-12 * Math.max(1, Math.abs(actual), Math.abs(expected));
+  return difference <= tolerance + slack || (relative > 0 && difference <= relative * Math.max(Math.abs(actual), Math.abs(expected)) + slack);
 }
 
 /** True when two JSON values are equal, numbers within `tolerance` (absolute) or `relative`; object key order never matters. */
