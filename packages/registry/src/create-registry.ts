@@ -83,8 +83,10 @@ class DatabaseRegistry implements RegistryStore {
   #cursor = 0;
   /** The ids of the changes emitted lately, oldest first: each change is emitted once, however it is heard. */
   readonly #emitted = new Set<number>();
-  /** Catch-ups started and not yet done; what is heard meanwhile waits for them, so that changes are emitted in order. */
+  /** Catch-ups started and not yet done, plus one while the LISTEN connection is lost; what is heard meanwhile waits, so that changes are emitted in order. */
   #catchUpsPending = 0;
+  /** The cursor when the LISTEN connection was lost (until the catch-up after it reads from there). */
+  #lostAt: number | undefined;
   readonly #held: HeardChange[] = [];
   #catchingUp: Promise<void> = Promise.resolve();
 
@@ -104,7 +106,15 @@ class DatabaseRegistry implements RegistryStore {
           const change = receivedChange(payload, bus.origin);
           if (change !== undefined) this.#hear(change);
         },
-        { onReconnect: () => void this.#catchUp() },
+        {
+          onLost: () => {
+            // From here notifications may be missed: hold everything heard (this process's writes too) until the catch-up has read from here.
+            if (this.#lostAt !== undefined || this.#floor === undefined) return;
+            this.#lostAt = this.#cursor;
+            this.#catchUpsPending += 1;
+          },
+          onReconnect: () => void this.#catchUp(),
+        },
       );
       // Where a catch-up starts reading: what was committed before listening is not news.
       // (SQLite loses no notification and never catches up.)
@@ -144,27 +154,36 @@ class DatabaseRegistry implements RegistryStore {
    * order; what is heard meanwhile waits behind it. Each change is emitted once: by its id.
    */
   #catchUp(): Promise<void> {
-    this.#catchUpsPending += 1;
+    // The hold taken when the connection was lost, if any, is this catch-up's to release.
+    const from = this.#lostAt;
+    const releases = from === undefined ? 1 : 2;
+    this.#lostAt = undefined;
+    if (from === undefined) this.#catchUpsPending += 1;
     this.#catchingUp = this.#catchingUp
       .then(async () => {
         if (this.#closed || this.#floor === undefined) return;
-        const since = Math.max(this.#floor, this.#cursor - CATCH_UP_LOOKBACK);
-        let rows: RegistryChange[];
-        try {
-          rows = await this.#read('catching up on the change log', async () =>
-            (await this.#kysely.selectFrom('registry_changes').selectAll().where('id', '>', since).orderBy('id').execute()).map(toChange),
-          );
-        } catch (error) {
-          process.emitWarning(`@toolwright/registry: could not re-read the changes missed while LISTEN was down: ${String(error)}. Read active() again.`, 'ToolwrightWarning');
-          return;
-        }
-        for (const { id, at: _at, reason: _reason, ...event } of rows) {
-          if (this.#closed) return;
-          this.#emitOnce({ id: Number(id), event });
+        let since = Math.max(this.#floor, (from ?? this.#cursor) - CATCH_UP_LOOKBACK);
+        for (;;) {
+          let rows: RegistryChange[];
+          try {
+            const after = since;
+            rows = await this.#read('catching up on the change log', async () =>
+              (await this.#kysely.selectFrom('registry_changes').selectAll().where('id', '>', after).orderBy('id').limit(CATCH_UP_PAGE).execute()).map(toChange),
+            );
+          } catch (error) {
+            process.emitWarning(`@toolwright/registry: could not re-read the changes missed while LISTEN was down: ${String(error)}. Read active() again.`, 'ToolwrightWarning');
+            return;
+          }
+          for (const { id, at: _at, reason: _reason, ...event } of rows) {
+            if (this.#closed) return;
+            this.#emitOnce({ id: Number(id), event });
+            since = Number(id);
+          }
+          if (rows.length < CATCH_UP_PAGE) return;
         }
       })
       .finally(() => {
-        this.#catchUpsPending -= 1;
+        this.#catchUpsPending -= releases;
         if (this.#catchUpsPending === 0) for (const change of this.#held.splice(0)) this.#hear(change);
       });
     return this.#catchingUp;
@@ -295,6 +314,8 @@ class DatabaseRegistry implements RegistryStore {
 
 /** A catch-up re-reads this many change-log ids below the last one emitted: a commit can land after a later id's. */
 const CATCH_UP_LOOKBACK = 1000;
+/** A catch-up reads the change log in pages of this many entries. */
+const CATCH_UP_PAGE = 1000;
 /** How many emitted ids are remembered: more than a catch-up re-reads, so none of those is emitted twice. */
 const REMEMBERED_IDS = 5 * CATCH_UP_LOOKBACK;
 

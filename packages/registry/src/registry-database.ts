@@ -21,7 +21,10 @@ export interface RegistryDatabase {
   /** For messages; must not contain a password. */
   readonly url: string;
   readonly kysely: SchemalessKysely;
-  /** `options.onReconnect`: called when a dropped LISTEN connection listens again (the registry then re-reads the change log). */
-  listen(channel: string, listener: (payload: string) => void, options?: { readonly onReconnect?: () => void }): Promise<() => Promise<void>>;
+  /**
+   * `options.onLost`: called when the LISTEN connection drops (the registry then holds what it
+   * hears); `options.onReconnect`: called when it listens again (the registry re-reads the change log).
+   */
+  listen(channel: string, listener: (payload: string) => void, options?: { readonly onReconnect?: () => void; readonly onLost?: () => void }): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
 }

@@ -49,6 +49,8 @@ export interface Database {
 export interface ListenOptions {
   /** Called after the LISTEN connection was lost and is listening again: re-read what may have been missed. */
   readonly onReconnect?: () => void;
+  /** Called once when the LISTEN connection is lost, before it reconnects: from here on notifications may be missed. */
+  readonly onLost?: () => void;
 }
 
 /** Options of {@link openDatabase}. */

@@ -109,7 +109,14 @@ describe.skipIf(POSTGRES_URL === undefined)('openDatabase on PostgreSQL', () => 
     const sender = await open(schema);
     const received: string[] = [];
     let reconnects = 0;
-    await listener.listen('survivor', (payload) => received.push(payload), { onReconnect: () => (reconnects += 1) });
+    const events: string[] = [];
+    await listener.listen('survivor', (payload) => received.push(payload), {
+      onReconnect: () => {
+        reconnects += 1;
+        events.push('reconnected');
+      },
+      onLost: () => events.push('lost'),
+    });
     expect(reconnects).toBe(0);
     const killed = await sql<{ killed: boolean }>`select pg_terminate_backend(pid) as killed from pg_stat_activity
       where query = ${`listen "${schema}:survivor"`}`.execute(sender.kysely);
@@ -122,8 +129,9 @@ describe.skipIf(POSTGRES_URL === undefined)('openDatabase on PostgreSQL', () => 
       },
       { timeout: 10_000, interval: 200 },
     );
-    // Told that it listens again, so that it re-reads what was sent while it was down.
+    // Told that it listens again, so that it re-reads what was sent while it was down; and, before, that it was lost.
     expect(reconnects).toBe(1);
+    expect(events).toEqual(['lost', 'reconnected']);
   });
 
   it('survives a connection terminated between two queries of a unit of work, and runs the unit again', async () => {

@@ -110,7 +110,7 @@ export async function openPostgresDatabase(connectionString: string, redactedUrl
       ensureOpen(`listen on "${String(channel)}"`);
       const name = serverChannel(checkChannel(channel), schema);
       try {
-        return await listener.add(name, onPayload, listenOptions?.onReconnect);
+        return await listener.add(name, onPayload, listenOptions?.onReconnect, listenOptions?.onLost);
       } catch (error) {
         throw toStorageError(error, `listening on "${channel}" at ${redactedUrl}`);
       }
@@ -143,6 +143,7 @@ class ListenConnection {
   readonly #config: pg.ClientConfig;
   readonly #hub = new LocalNotifications();
   readonly #onReconnect = new Set<() => void>();
+  readonly #onLost = new Set<() => void>();
   #client: Promise<pg.Client> | undefined;
   #closed = false;
   #attempt = 0;
@@ -152,15 +153,18 @@ class ListenConnection {
     this.#config = config;
   }
 
-  async add(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
+  async add(channel: string, onPayload: (payload: string) => void, onReconnect?: () => void, onLost?: () => void): Promise<() => Promise<void>> {
     const first = !this.#hub.has(channel);
     const removeListener = this.#hub.add(channel, onPayload);
-    // A wrapper of its own, so that the same callback given twice is removed once per listen.
+    // Wrappers of their own, so that the same callback given twice is removed once per listen.
     const reconnected = onReconnect === undefined ? undefined : () => onReconnect();
     if (reconnected !== undefined) this.#onReconnect.add(reconnected);
+    const lost = onLost === undefined ? undefined : () => onLost();
+    if (lost !== undefined) this.#onLost.add(lost);
     const remove = (): void => {
       removeListener();
       if (reconnected !== undefined) this.#onReconnect.delete(reconnected);
+      if (lost !== undefined) this.#onLost.delete(lost);
     };
     if (first) {
       try {
@@ -203,6 +207,13 @@ class ListenConnection {
       if (current !== client) return;
       this.#client = undefined;
       client.end().catch(() => {});
+      for (const callback of [...this.#onLost]) {
+        try {
+          callback();
+        } catch (error) {
+          process.emitWarning(`A LISTEN connection-lost callback threw: ${String(error)}`, 'ToolwrightWarning');
+        }
+      }
       this.#scheduleReconnect();
     });
   }
@@ -234,6 +245,7 @@ class ListenConnection {
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     this.#hub.clear();
     this.#onReconnect.clear();
+    this.#onLost.clear();
     const client = await this.#client?.catch(() => undefined);
     this.#client = undefined;
     await client?.end().catch(() => {});
