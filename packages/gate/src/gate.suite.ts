@@ -170,6 +170,11 @@ export function describeGate(backend: Backend<Database>): void {
       expect(applied.status, applied.summary).not.toBe('applied');
       expect(applied.summary).toMatch(/v1 of "tool-hints" lacks protected phrase "confirm-destructive"/);
       expect((await registry.active('tool-hints'))?.version).toBe(2);
+      // A rollback to a version that does not exist is not queued for anyone: it fails, saying so.
+      const requests = (await policy.approvals.list({ name: 'tool-hints' })).length;
+      const missing = await declared.propose({ kind: 'rollback', origin: 'agent', name: 'tool-hints', fromVersion: 2, toVersion: 7 });
+      expect(missing.status === 'failed' && missing.error.code).toBe('REGISTRY_NOT_FOUND');
+      expect(await policy.approvals.list({ name: 'tool-hints' })).toHaveLength(requests);
     });
 
     it('keeps the learned-rule cap in the registry: the oldest agent rule is retired there, in the same transaction', async () => {

@@ -1,4 +1,4 @@
-import type { ArtifactVersion, Change, Decision, GateOutcome, PolicyContext } from '@toolwright/core';
+import { RegistryError, type ArtifactVersion, type Change, type Decision, type GateOutcome, type PolicyContext } from '@toolwright/core';
 import type { RegistryChange } from '@toolwright/registry';
 import { assessFirst, decideInUnit, queued } from './decide.js';
 import type { GateParts, Proposal, UnitOfWork } from './gate-parts.js';
@@ -65,6 +65,12 @@ export async function proposeSimple(parts: GateParts, proposal: Proposal<SimpleC
   const current = 'name' in change ? await parts.registry.active(change.name) : undefined;
   // A rollback's target, so the policy judges the text it puts back in force (protected phrases); a version's content never changes, so reading it before the unit is safe.
   const target = change.kind === 'rollback' ? await parts.registry.get(change.name, change.toVersion) : undefined;
+  if (change.kind === 'rollback' && target === undefined) {
+    // Nothing to review: a rollback names a registered version (not queued for a person, who could not apply it either).
+    throw new RegistryError('REGISTRY_NOT_FOUND', `Cannot roll "${change.name}" back to v${change.toVersion}: there is no such version (see toolwright tools history ${change.name}).`, {
+      details: { name: change.name, version: change.toVersion },
+    });
+  }
   const context: PolicyContext = { ...(current === undefined ? {} : { current }), ...(target === undefined ? {} : { target }) };
   if (change.kind === 'rollback' && current?.version === change.toVersion) {
     const decision: Decision = { outcome: 'allow', reasons: [{ rule: 'already-in-force', detail: `"${change.name}" v${change.toVersion} is already the active version.` }] };
