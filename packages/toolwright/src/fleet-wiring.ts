@@ -19,7 +19,13 @@ export const EVOLUTION_QUEUE = 'toolwright-evolution';
 export interface ToolwrightWorkerOptions {
   /** Jobs this instance runs at once. 0: serve only (this instance sends jobs, others run them). Default 1. */
   readonly concurrency?: number;
-  /** The queues this instance works. Default every queue (`toolwright-improve`, `toolwright-experiments`). `[]`: serve only. */
+  /**
+   * The queues this instance works. Default every queue (`toolwright-improve`,
+   * `toolwright-experiments`, and `toolwright-evolution` with a scheduled evolution). `[]`: serve
+   * only. In a fleet no instance looks at live experiments on a timer of its own: some instance
+   * must work `toolwright-experiments`, or no canary is widened or rolled back (`toolwright report`
+   * then shows its jobs queued).
+   */
   readonly queues?: readonly string[];
   /** Attempts after the first before a job is parked for a person (`toolwright report`). Default 2. */
   readonly retryLimit?: number;
