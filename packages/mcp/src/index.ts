@@ -11,7 +11,7 @@ export { startHttpServer } from './http-server.js';
 export type { McpHttpServer } from './http-server.js';
 export { serveToolwright, requireToken, parsePort } from './serve.js';
 export type { ServeOptions, ServingMcp } from './serve.js';
-export { MCP_MODES } from './options.js';
+export { MAX_POLL_INTERVAL_MS, MCP_MODES } from './options.js';
 export type { HttpServerOptions, McpMode, ToolwrightMcpOptions } from './options.js';
 export { watchTools } from './tool-watch.js';
 export type { ToolWatch, WatchOptions } from './tool-watch.js';

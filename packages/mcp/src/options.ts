@@ -21,10 +21,13 @@ export interface ToolwrightMcpOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** The longest `pollIntervalMs`: an hour. */
+export const MAX_POLL_INTERVAL_MS = 3_600_000;
+
 export const mcpOptionsSchema = z
   .object({
     mode: z.enum(MCP_MODES).default('both'),
-    pollIntervalMs: z.number().int().min(0).max(3_600_000).optional(),
+    pollIntervalMs: z.number().int().min(0).max(MAX_POLL_INTERVAL_MS).optional(),
     name: z.string().min(1).max(100).default('toolwright'),
     onError: z.custom<(error: unknown) => void>((value) => typeof value === 'function').optional(),
   })

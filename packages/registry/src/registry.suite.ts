@@ -21,6 +21,16 @@ async function counts(db: Database): Promise<{ artifacts: number; versions: numb
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
+/** Terminates the one connection listening for registry changes in `schema` (seen from `other`), and waits until it is gone. */
+async function terminateListen(schema: string | undefined, other: Database): Promise<void> {
+  const listening = `listen "${schema ?? ''}:toolwright_registry"`;
+  const pids = await sql<{ pid: number }>`select pid from pg_stat_activity where query = ${listening}`.execute(other.kysely);
+  expect(pids.rows).toHaveLength(1);
+  const pid = pids.rows[0]?.pid;
+  await sql`select pg_terminate_backend(${pid}::int)`.execute(other.kysely);
+  while ((await sql`select 1 from pg_stat_activity where pid = ${pid}::int`.execute(other.kysely)).rows.length > 0);
+}
+
 /** A reader and a writer on one handle. */
 interface Opened {
   readonly registry: RegistryStore;
@@ -694,12 +704,7 @@ export function describeRegistrySuite(backend: Backend): void {
         await vi.waitFor(() => expect(events).toHaveLength(1));
 
         // Terminate the reader's LISTEN connection and write while it is down (it reconnects after 100 ms at the earliest).
-        const listening = `listen "${t.database.options.schema ?? ''}:toolwright_registry"`;
-        const pids = await sql<{ pid: number }>`select pid from pg_stat_activity where query = ${listening}`.execute(other.kysely);
-        expect(pids.rows).toHaveLength(1);
-        const pid = pids.rows[0]?.pid;
-        await sql`select pg_terminate_backend(${pid}::int)`.execute(other.kysely);
-        while ((await sql`select 1 from pg_stat_activity where pid = ${pid}::int`.execute(other.kysely)).rows.length > 0);
+        await terminateListen(t.database.options.schema, other);
         await writer.promote('total_fares', 1);
         await writer.register(toolInput('total_fares', 1));
 
@@ -729,10 +734,7 @@ export function describeRegistrySuite(backend: Backend): void {
         await vi.waitFor(() => expect(events).toHaveLength(2));
 
         // 'pinned' is missed while LISTEN is down and emitted by the catch-up.
-        const listening = `listen "${t.database.options.schema ?? ''}:toolwright_registry"`;
-        const pid = (await sql<{ pid: number }>`select pid from pg_stat_activity where query = ${listening}`.execute(other.kysely)).rows[0]?.pid;
-        await sql`select pg_terminate_backend(${pid}::int)`.execute(other.kysely);
-        while ((await sql`select 1 from pg_stat_activity where pid = ${pid}::int`.execute(other.kysely)).rows.length > 0);
+        await terminateListen(t.database.options.schema, other);
         await writer.pin('total_fares');
         await vi.waitFor(() => expect(events).toHaveLength(3), { timeout: 10_000 });
 

@@ -1,11 +1,8 @@
-import { MCP_MODES, parsePort, requireToken, serveToolwright, type McpMode } from '@toolwright/mcp';
+import { MAX_POLL_INTERVAL_MS, MCP_MODES, parsePort, requireToken, serveToolwright, type McpMode } from '@toolwright/mcp';
 import type { CommandDefinition } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
 import { ALLOW_OPTION } from './shared-options.js';
-
-/** The longest poll interval `@toolwright/mcp` accepts (an hour); the command checks it so the message names --poll-ms. */
-const MAX_POLL_MS = 3_600_000;
 
 /** `toolwright mcp [--http PORT] [--token …]`: serve every active tool to MCP clients (`@toolwright/mcp`). */
 export const mcpCommand: CommandDefinition = {
@@ -29,8 +26,9 @@ export const mcpCommand: CommandDefinition = {
     const mode = typeof context.options['mode'] === 'string' ? context.options['mode'] : 'both';
     if (!(MCP_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MCP_MODES.join(', ')}; got "${mode}".`, 'mcp');
     const pollMs = context.options['poll-ms'];
-    if (typeof pollMs === 'string' && (!/^\d+$/.test(pollMs) || Number(pollMs) > MAX_POLL_MS)) {
-      throw new UsageError(`--poll-ms takes a whole number of milliseconds from 0 to ${MAX_POLL_MS} (an hour; 0: never); got "${pollMs}".`, 'mcp');
+    // Checked here (against @toolwright/mcp's own limit) so that the message names --poll-ms.
+    if (typeof pollMs === 'string' && (!/^\d+$/.test(pollMs) || Number(pollMs) > MAX_POLL_INTERVAL_MS)) {
+      throw new UsageError(`--poll-ms takes a whole number of milliseconds from 0 to ${MAX_POLL_INTERVAL_MS} (an hour; 0: never); got "${pollMs}".`, 'mcp');
     }
     const port = context.options['http'];
     const httpOnly = ['host', 'token', 'allow-origin'].filter((name) => context.options[name] !== undefined || (context.lists[name]?.length ?? 0) > 0);
