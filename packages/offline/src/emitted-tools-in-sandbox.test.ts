@@ -73,7 +73,7 @@ describe('emitted tools in the real sandbox', () => {
           expect(run, label).toMatchObject({ ok: false, error: { code: 'THROWN' } });
         } else {
           expect(run.ok, label).toBe(true);
-          if (run.ok) expect(jsonEqual(run.value, expected, 0), label).toBe(true);
+          if (run.ok) expect(jsonEqual(run.value, expected, { absolute: 0 }), label).toBe(true);
         }
       });
     }

@@ -13,6 +13,7 @@ import {
   type JsonObject,
   type JsonValue,
   type LanguageModel,
+  type NumericTolerance,
   type RepairContext,
   type TaskContext,
   type ToolCall,
@@ -110,7 +111,7 @@ interface Prepared {
   readonly examples: readonly { readonly input: JsonObject; readonly output: JsonValue }[];
   readonly toolInput: JsonObject;
   /** How closely numbers must match the examples: the task's own tolerance, else the model's. */
-  readonly tolerance: { readonly tolerance: number; readonly relativeTolerance: number };
+  readonly tolerance: NumericTolerance;
 }
 
 /**
@@ -246,10 +247,7 @@ class OfflineModel implements LanguageModel {
       task,
       examples: examples.map((example) => ({ input: wrapInput(example.input, shape.wrapKey), output: example.output })),
       toolInput: wrapInput(task.input, shape.wrapKey),
-      tolerance: {
-        tolerance: task.tolerance?.absolute ?? this.#limits.tolerance,
-        relativeTolerance: task.tolerance?.relative ?? this.#limits.relativeTolerance,
-      },
+      tolerance: { absolute: task.tolerance?.absolute ?? this.#limits.tolerance, relative: task.tolerance?.relative ?? this.#limits.relativeTolerance },
     };
     const tools = (request.tools ?? []).filter((tool) => tool.name !== CREATE_TOOL);
     const turn = conversation.turns + 1;
@@ -270,7 +268,8 @@ class OfflineModel implements LanguageModel {
       return this.#answerCall(reusable.tool.name, prepared, turn);
     }
 
-    const synthesis = synthesizeTool(prepared.task, { ...this.#limits, ...prepared.tolerance, takenNames: tools.map((tool) => tool.name) });
+    // synthesizeTool reads the task's own tolerance from the task.
+    const synthesis = synthesizeTool(prepared.task, { ...this.#limits, takenNames: tools.map((tool) => tool.name) });
     if (synthesis.ok && canCreate) {
       this.#emit({
         type: 'synthesised',
@@ -322,7 +321,7 @@ class OfflineModel implements LanguageModel {
 
   #reproduces(program: Program, prepared: Prepared): boolean {
     try {
-      return prepared.examples.every((example) => jsonEqual(evaluateProgram(program, example.input), example.output, prepared.tolerance.tolerance, prepared.tolerance.relativeTolerance));
+      return prepared.examples.every((example) => jsonEqual(evaluateProgram(program, example.input), example.output, prepared.tolerance));
     } catch (error) {
       if (error instanceof EvaluationError) return false;
       throw error;
@@ -430,7 +429,7 @@ class OfflineModel implements LanguageModel {
         const probe = probes.find((candidate) => candidate.purpose?.kind === 'probe' && candidate.purpose.example === index);
         if (!probe?.result || probe.result.isError) return false;
         const value = resultValue(probe.result);
-        return value !== undefined && jsonEqual(value, example.output, prepared.tolerance.tolerance, prepared.tolerance.relativeTolerance);
+        return value !== undefined && jsonEqual(value, example.output, prepared.tolerance);
       });
       if (reproduced) {
         this.#emit({ type: 'reused', tool: name, program: '(not written by the offline model; it reproduced every example)' });

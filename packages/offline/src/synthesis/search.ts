@@ -1,7 +1,7 @@
-import type { JsonValue } from '@toolwright/core';
+import type { JsonValue, NumericTolerance } from '@toolwright/core';
 import { collectConstants, uniqueChoices, type ConstantPool, type ScalarChoice } from './constants.js';
 import { COMPARISONS, GROUP_AGGREGATES, hasWhole, INPUT, type Comparison, type Program } from './program.js';
-import { EvaluationError, jsonEqual, numbersClose, step } from './semantics.js';
+import { EvaluationError, jsonEqual, step } from './semantics.js';
 import { inferType, NUM, typeKey, type ValueType } from './value-type.js';
 
 /** Bounds of one search. */
@@ -130,6 +130,8 @@ class Enumeration {
   readonly params: { readonly name: string; readonly type: ValueType['kind']; readonly wholeNumber: boolean }[];
   readonly outputType: ValueType | undefined;
   readonly percentages: boolean;
+  /** How closely numbers must match the outputs, built once per search. */
+  readonly tolerance: NumericTolerance;
 
   constructor(
     readonly problem: SearchProblem,
@@ -138,6 +140,7 @@ class Enumeration {
     readonly constants: ConstantPool,
     readonly started: number,
   ) {
+    this.tolerance = { absolute: limits.tolerance, relative: limits.relativeTolerance };
     this.outputType = inferType(problem.outputs);
     this.percentages = problem.outputs.every((output) => typeof output === 'number' && Math.abs(output) <= 100);
     this.params = [...rootType.fields]
@@ -239,17 +242,12 @@ class Enumeration {
     // Stops at the mismatch after which it can no longer beat the nearest candidate so far, so
     // once one candidate reproduces all but one example this costs what a plain check does.
     const best = this.nearest?.matched ?? 0;
-    const { tolerance, relativeTolerance } = this.limits;
     let matched = 0;
     let mismatch = -1;
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
       const expected = outputs[index];
-      const equal =
-        typeof value === 'number' && typeof expected === 'number'
-          ? numbersClose(value, expected, tolerance, relativeTolerance)
-          : jsonEqual(value, expected, tolerance, relativeTolerance);
-      if (equal) matched++;
+      if (jsonEqual(value, expected, this.tolerance)) matched++;
       else {
         if (mismatch < 0) mismatch = index;
         if (matched + values.length - index - 1 <= best) return;

@@ -121,15 +121,15 @@ describe('the interpreter', () => {
 
 describe('jsonEqual', () => {
   it('compares numbers within the tolerance and ignores object key order', () => {
-    expect(jsonEqual(0.1 + 0.2, 0.3, 1e-9)).toBe(true);
-    expect(jsonEqual(0.1 + 0.2, 0.3, 0)).toBe(false);
+    expect(jsonEqual(0.1 + 0.2, 0.3, { absolute: 1e-9 })).toBe(true);
+    expect(jsonEqual(0.1 + 0.2, 0.3, { absolute: 0 })).toBe(false);
     // As the agent compares (core's numbersMatch): to the cent, 440.585 meets 440.59 despite binary floating point.
-    expect(jsonEqual(440.585, 440.59, 0.005)).toBe(true);
-    expect(jsonEqual(440.584, 440.59, 0.005)).toBe(false);
-    expect(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }, 0)).toBe(true);
-    expect(jsonEqual({ a: 1 }, { a: 1, b: 2 }, 0)).toBe(false);
-    expect(jsonEqual([1, 2], [1, 2, 3], 0)).toBe(false);
-    expect(jsonEqual('1', 1, 0)).toBe(false);
-    expect(jsonEqual(null, null, 0)).toBe(true);
+    expect(jsonEqual(440.585, 440.59, { absolute: 0.005 })).toBe(true);
+    expect(jsonEqual(440.584, 440.59, { absolute: 0.005 })).toBe(false);
+    expect(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }, { absolute: 0 })).toBe(true);
+    expect(jsonEqual({ a: 1 }, { a: 1, b: 2 }, { absolute: 0 })).toBe(false);
+    expect(jsonEqual([1, 2], [1, 2, 3], { absolute: 0 })).toBe(false);
+    expect(jsonEqual('1', 1, { absolute: 0 })).toBe(false);
+    expect(jsonEqual(null, null, { absolute: 0 })).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { JsonValue } from '@toolwright/core';
+import { numbersMatch, type JsonValue, type NumericTolerance } from '@toolwright/core';
 import { unfiltered, type Comparison, type Program, type Scalar } from './program.js';
 import { isRecord } from './value-type.js';
 
@@ -276,25 +276,15 @@ export function evaluateProgram(program: Program, input: JsonValue): JsonValue {
   }
 }
 
-/** True when two numbers are equal within `tolerance` (absolute) or `relative` (a share of the larger magnitude). */
-export function numbersClose(actual: number, expected: number, tolerance: number, relative = 0): boolean {
-  if (actual === expected) return true;
-  if (tolerance <= 0 && relative <= 0) return false;
-  const difference = Math.abs(actual - expected);
-  // The agent's hair of slack for binary floating point (core's numbersMatch): 440.59 - 440.585 is 0.005000000000052.
-  const slack = 1e-12 * Math.max(1, Math.abs(actual), Math.abs(expected));
-  return difference <= tolerance + slack || (relative > 0 && difference <= relative * Math.max(Math.abs(actual), Math.abs(expected)) + slack);
-}
-
-/** True when two JSON values are equal, numbers within `tolerance` (absolute) or `relative`; object key order never matters. */
-export function jsonEqual(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: number, relative = 0): boolean {
-  if (typeof actual === 'number' && typeof expected === 'number') return numbersClose(actual, expected, tolerance, relative);
+/** True when two JSON values are equal, numbers within `tolerance` as the agent compares them (core's `numbersMatch`); object key order never matters. */
+export function jsonEqual(actual: JsonValue | undefined, expected: JsonValue | undefined, tolerance: NumericTolerance): boolean {
+  if (typeof actual === 'number' && typeof expected === 'number') return numbersMatch(expected, actual, tolerance);
   if (Array.isArray(actual) && Array.isArray(expected)) {
-    return actual.length === expected.length && actual.every((item, index) => jsonEqual(item, expected[index], tolerance, relative));
+    return actual.length === expected.length && actual.every((item, index) => jsonEqual(item, expected[index], tolerance));
   }
   if (isRecord(actual) && isRecord(expected)) {
     const keys = Object.keys(actual);
-    return keys.length === Object.keys(expected).length && keys.every((key) => Object.hasOwn(expected, key) && jsonEqual(actual[key], expected[key], tolerance, relative));
+    return keys.length === Object.keys(expected).length && keys.every((key) => Object.hasOwn(expected, key) && jsonEqual(actual[key], expected[key], tolerance));
   }
   return actual === expected;
 }
