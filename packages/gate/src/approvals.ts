@@ -17,7 +17,7 @@ import type { GateParts, Proposal, UnitOfWork } from './gate-parts.js';
 import { authorOf, decisionText, failed, nameOf, recordOutcome } from './outcome.js';
 import { inForceOf, learnedRulesInForce } from './section-changes.js';
 import { applyRolloutApproved, isRolloutChange, staleRollout } from './rollout-changes.js';
-import { applySimple, describeSimple, staleRollback } from './simple-changes.js';
+import { applySimple, describeSimple, rollbackTarget, staleRollback } from './simple-changes.js';
 import { casesFor, promoteCandidate, rejectCandidate } from './tool-changes.js';
 
 const stepSchema = z.object({ by: z.string().trim().min(1).max(200), note: z.string().max(4000).optional() }).strict();
@@ -38,7 +38,7 @@ async function inForceContext(parts: GateParts, change: Change): Promise<Recheck
   const name = nameOf(change);
   const current = name === undefined ? undefined : await parts.registry.active(name);
   // A rollback's target, so the recheck judges the text it puts back in force (protected phrases).
-  const target = change.kind === 'rollback' ? await parts.registry.get(change.name, change.toVersion) : undefined;
+  const target = await rollbackTarget(parts, change);
   const rules = await learnedRulesInForce(parts);
   return { ...(current === undefined ? {} : { current }), ...(target === undefined ? {} : { target }), inForce: inForceOf(rules), rules };
 }

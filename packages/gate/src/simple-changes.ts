@@ -54,6 +54,11 @@ function staleDecision(why: string): Decision {
   return { outcome: 'deny', reasons: [{ rule: 'stale', detail: `${why}; propose the rollback again from what is in force.` }] };
 }
 
+/** The version a rollback puts back in force, read from the registry (for the policy's protected phrases); undefined for other changes or a missing version. */
+export async function rollbackTarget(parts: GateParts, change: Change): Promise<ArtifactVersion | undefined> {
+  return change.kind === 'rollback' ? parts.registry.get(change.name, change.toVersion) : undefined;
+}
+
 /**
  * A rollback, pin, unpin or capability grant: assess → review + transition + audit in one
  * transaction. A rollback to the version already active is applied with nothing written (it is
@@ -64,7 +69,7 @@ export async function proposeSimple(parts: GateParts, proposal: Proposal<SimpleC
   const { change, evidence } = proposal;
   const current = 'name' in change ? await parts.registry.active(change.name) : undefined;
   // A rollback's target, so the policy judges the text it puts back in force (protected phrases); a version's content never changes, so reading it before the unit is safe.
-  const target = change.kind === 'rollback' ? await parts.registry.get(change.name, change.toVersion) : undefined;
+  const target = await rollbackTarget(parts, change);
   if (change.kind === 'rollback' && target === undefined) {
     // Nothing to review: a rollback names a registered version (not queued for a person, who could not apply it either).
     throw new RegistryError('REGISTRY_NOT_FOUND', `Cannot roll "${change.name}" back to v${change.toVersion}: there is no such version (see toolwright tools history ${change.name}).`, {
