@@ -122,23 +122,19 @@ export function createInProcessQueue(options: InProcessQueueOptions = {}): JobQu
     async enqueue(queue, data, enqueueOptions = {}): Promise<EnqueueReceipt> {
       open();
       const { key, throttleSeconds } = parseOrThrow(enqueueOptionsSchema, enqueueOptions, 'enqueue options');
-      if (key !== undefined && throttleSeconds !== undefined) {
+      const throttle = key !== undefined && throttleSeconds !== undefined;
+      if (throttle) {
         const window = Math.floor(Date.now() / (throttleSeconds * 1000));
         const throttleKey = `${queue}\u0000${key}`;
         if (throttled.get(throttleKey) === window) return { enqueued: false, key };
         throttled.set(throttleKey, window);
-        const id = crypto.randomUUID();
-        jobs.push({ id, queue, key, data, state: 'queued', attempts: 0, steps: new Map(), throttled: true });
-        pump();
-        return { enqueued: true, id, key };
-      }
-      if (key !== undefined) {
+      } else if (key !== undefined) {
         const taken = keys.get(key);
         if (taken && (taken.freeAt === undefined || taken.freeAt > Date.now())) return { enqueued: false, key };
       }
       const id = crypto.randomUUID();
-      jobs.push({ id, queue, ...(key === undefined ? {} : { key }), data, state: 'queued', attempts: 0, steps: new Map() });
-      if (key !== undefined) keys.set(key, { jobId: id });
+      jobs.push({ id, queue, ...(key === undefined ? {} : { key }), data, state: 'queued', attempts: 0, steps: new Map(), ...(throttle ? { throttled: true } : {}) });
+      if (key !== undefined && !throttle) keys.set(key, { jobId: id });
       pump();
       return { enqueued: true, id, ...(key === undefined ? {} : { key }) };
     },

@@ -175,6 +175,27 @@ export async function createPgBossQueue(database: PgBossQueueDatabase, options: 
     });
     created.add(queue);
   };
+  /** pg-boss's own throttle: a unique index on (queue, window, key) among jobs not cancelled. Not retried (the next window's job is the retry), and dropped when no worker took it within two windows. */
+  const sendThrottled = async (queue: string, data: Record<string, JsonValue>, key: string, throttleSeconds: number): Promise<EnqueueReceipt> => {
+    const id = await boss.send(queue, data, { singletonKey: key, singletonSeconds: throttleSeconds, retryLimit: 0, retentionSeconds: Math.max(60, 2 * throttleSeconds) });
+    return id === null ? { enqueued: false, key } : { enqueued: true, id, key };
+  };
+  /** A job, and its dedupe key if it has one, in one transaction: a key never exists without its job, nor a job twice. */
+  const sendDeduped = (queue: string, data: Record<string, JsonValue>, key: string | undefined): Promise<EnqueueReceipt> =>
+    kysely.transaction().execute(async (trx): Promise<EnqueueReceipt> => {
+      const id = crypto.randomUUID();
+      if (key !== undefined) {
+        const now = Date.now();
+        const claimed = await sql<{ job_id: string }>`
+          insert into toolwright_job_keys (key, queue, job_id, created_at, free_at) values (${key}, ${queue}, ${id}, ${now}, null)
+          on conflict (key) do update set queue = excluded.queue, job_id = excluded.job_id, created_at = excluded.created_at, free_at = null
+            where toolwright_job_keys.free_at is not null and toolwright_job_keys.free_at <= ${now}
+          returning job_id`.execute(trx);
+        if (claimed.rows.length === 0) return { enqueued: false, key };
+      }
+      await boss.send(queue, data, { id, ...(key === undefined ? {} : { singletonKey: key }), db: transactionAdapter(trx) });
+      return { enqueued: true, id, ...(key === undefined ? {} : { key }) };
+    });
   const open = (): void => {
     if (closed) throw new ToolwrightError('JOB_QUEUE_CLOSED', 'The job queue is closed; create a new one (createJobQueue) to send or work jobs.');
   };
@@ -218,30 +239,7 @@ export async function createPgBossQueue(database: PgBossQueueDatabase, options: 
       const { key, throttleSeconds } = parseOrThrow(enqueueOptionsSchema, enqueueOptions, 'enqueue options');
       await ensureQueue(queue);
       try {
-        if (key !== undefined && throttleSeconds !== undefined) {
-          // pg-boss's own throttle: a unique index on (queue, window, key) among jobs not cancelled.
-          // Not retried (the next window's job is the retry), and dropped when no worker took it within two windows.
-          const id = await boss.send(queue, data, { singletonKey: key, singletonSeconds: throttleSeconds, retryLimit: 0, retentionSeconds: Math.max(60, 2 * throttleSeconds) });
-          if (id === null) return { enqueued: false, key };
-          wake(queue);
-          await database.notify?.(JOBS_CHANNEL, queue).catch(() => undefined);
-          return { enqueued: true, id, key };
-        }
-        const receipt = await kysely.transaction().execute(async (trx): Promise<EnqueueReceipt> => {
-          const id = crypto.randomUUID();
-          if (key !== undefined) {
-            const now = Date.now();
-            const claimed = await sql<{ job_id: string }>`
-              insert into toolwright_job_keys (key, queue, job_id, created_at, free_at) values (${key}, ${queue}, ${id}, ${now}, null)
-              on conflict (key) do update set queue = excluded.queue, job_id = excluded.job_id, created_at = excluded.created_at, free_at = null
-                where toolwright_job_keys.free_at is not null and toolwright_job_keys.free_at <= ${now}
-              returning job_id`.execute(trx);
-            if (claimed.rows.length === 0) return { enqueued: false, key };
-          }
-          // In the same transaction as the key: a key never exists without its job, nor a job twice.
-          await boss.send(queue, data, { id, ...(key === undefined ? {} : { singletonKey: key }), db: transactionAdapter(trx) });
-          return { enqueued: true, id, ...(key === undefined ? {} : { key }) };
-        });
+        const receipt = key !== undefined && throttleSeconds !== undefined ? await sendThrottled(queue, data, key, throttleSeconds) : await sendDeduped(queue, data, key);
         if (receipt.enqueued) {
           wake(queue);
           await database.notify?.(JOBS_CHANNEL, queue).catch(() => undefined);
