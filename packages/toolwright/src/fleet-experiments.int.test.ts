@@ -1,26 +1,15 @@
-import type { ToolManifest } from '@toolwright/core';
 import { openDatabase, type Database } from '@toolwright/store';
 import { noticePostgresSkipped, POSTGRES_URL, postgresBackend, type TestDatabase } from '@toolwright/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolwright, type Toolwright } from './create-toolwright.js';
 import { EXPERIMENTS_QUEUE, IMPROVE_QUEUE } from './index.js';
+import { LOOP_SUM, SUM, SUM_SPEC as spec } from './test-support/sum-values.js';
 
 // In a fleet the canary controller's look at live experiments is a job: every instance asks for
 // it on its timer, the window's key throttles the asks to one job per window across the fleet,
 // and whichever worker takes it looks (no instance looks on a timer of its own).
 
 noticePostgresSkipped('toolwright fleet-experiments.int.test.ts');
-
-const spec: ToolManifest = {
-  name: 'sum_values',
-  description: 'Sums a list of numbers.',
-  inputSchema: { type: 'object', properties: { values: { type: 'array', items: { type: 'number' } } }, required: ['values'] },
-  language: 'ts',
-  capabilities: [],
-  examples: [{ input: { values: [1, 2, 3] }, output: 6 }],
-};
-const SUM = 'export default function sum({ values }: { values: number[] }): number {\n  return values.reduce((total, value) => total + value, 0);\n}\n';
-const LOOP_SUM = 'export default function sum({ values }: { values: number[] }): number {\n  let total = 0;\n  for (const value of values) total += value;\n  return total;\n}\n';
 
 describe.skipIf(POSTGRES_URL === undefined)('the look at live experiments in a fleet on PostgreSQL', () => {
   let database: TestDatabase<Database>;

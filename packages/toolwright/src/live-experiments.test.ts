@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ToolManifest } from '@toolwright/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createToolwright, type Toolwright, type ToolwrightOptions } from './create-toolwright.js';
+import { LOOP_SUM, SUM, SUM_SPEC as spec } from './test-support/sum-values.js';
 
 // Live experiments wired by createToolwright: the agent's calls are served through the rollout,
 // applied rewrites start as canaries, widening and rollbacks go through the one gate.
@@ -22,19 +22,6 @@ async function start(options: ToolwrightOptions = {}): Promise<Toolwright> {
   return tw;
 }
 
-const spec: ToolManifest = {
-  name: 'sum_values',
-  description: 'Sums a list of numbers.',
-  inputSchema: { type: 'object', properties: { values: { type: 'array', items: { type: 'number' } } }, required: ['values'] },
-  language: 'ts',
-  capabilities: [],
-  examples: [
-    { input: { values: [1, 2, 3] }, output: 6 },
-    { input: { values: [10, -4] }, output: 6 },
-  ],
-};
-const SUM = 'export default function sum({ values }: { values: number[] }): number {\n  return values.reduce((total, value) => total + value, 0);\n}\n';
-const LOOP_SUM = 'export default function sum({ values }: { values: number[] }): number {\n  let total = 0;\n  for (const value of values) total += value;\n  return total;\n}\n';
 /** Passes both examples (three values or fewer), fails every longer list: worse live, not in the cases. */
 const SHORT_LISTS_ONLY = "export default function sum({ values }: { values: number[] }): number {\n  if (values.length > 3) throw new Error('too many values');\n  return values.reduce((total, value) => total + value, 0);\n}\n";
 
