@@ -21,6 +21,16 @@ async function counts(db: Database): Promise<{ artifacts: number; versions: numb
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
+/** A reader on the test database recording every change it emits, and a writer on another handle (another instance). */
+async function readerAndRemoteWriter(t: SuiteContext): Promise<{ events: RegistryChangeEvent[]; writer: RegistryWriter; other: Database }> {
+  const { registry } = await t.open();
+  const other = await t.secondHandle();
+  const writer = await createRegistryWriter({ database: other });
+  const events: RegistryChangeEvent[] = [];
+  registry.on('change', (event) => events.push(event));
+  return { events, writer, other };
+}
+
 /** Terminates the one connection listening for registry changes in `schema` (seen from `other`), and waits until it is gone. */
 async function terminateListen(schema: string | undefined, other: Database): Promise<void> {
   const listening = `listen "${schema ?? ''}:toolwright_registry"`;
@@ -695,11 +705,7 @@ export function describeRegistrySuite(backend: Backend): void {
 
       it('on PostgreSQL, misses nothing across a LISTEN reconnect: what was committed while it was down is emitted once it listens again, each change once', async ({ t, skip }) => {
         if (backend.name !== 'postgres') skip();
-        const { registry } = await t.open();
-        const other = await t.secondHandle();
-        const writer = await createRegistryWriter({ database: other });
-        const events: RegistryChangeEvent[] = [];
-        registry.on('change', (event) => events.push(event));
+        const { events, writer, other } = await readerAndRemoteWriter(t);
         await writer.register(toolInput('total_fares', 0));
         await vi.waitFor(() => expect(events).toHaveLength(1));
 
@@ -724,11 +730,7 @@ export function describeRegistrySuite(backend: Backend): void {
 
       it('on PostgreSQL, tells changes apart by their change-log id after a catch-up: a later change equal to one caught up on is still emitted', async ({ t, skip }) => {
         if (backend.name !== 'postgres') skip();
-        const { registry } = await t.open();
-        const other = await t.secondHandle();
-        const writer = await createRegistryWriter({ database: other });
-        const events: RegistryChangeEvent[] = [];
-        registry.on('change', (event) => events.push(event));
+        const { events, writer, other } = await readerAndRemoteWriter(t);
         await writer.register(toolInput('total_fares', 0));
         await writer.promote('total_fares', 1);
         await vi.waitFor(() => expect(events).toHaveLength(2));
