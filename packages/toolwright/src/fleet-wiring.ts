@@ -110,7 +110,7 @@ export async function wireFleet(parts: FleetParts, options: z.output<typeof work
         ...(parts.onEvent === undefined ? {} : { onReport: (report) => parts.onEvent?.({ type: 'improvement', report }) }),
       }),
     );
-    // A failed look is retried, then parked (it shows in toolwright report); the next window's look runs regardless.
+    // A failed look is not retried but parked (it shows in toolwright report): the next window's look is the retry.
     if (parts.experiments !== undefined) await jobs.define(EXPERIMENTS_QUEUE, async () => void (await parts.experiments?.controller.tick()));
     if (parts.evolution !== undefined) await jobs.define(EVOLUTION_QUEUE, async () => parts.evolution?.refineWhenDue());
   } catch (error) {
