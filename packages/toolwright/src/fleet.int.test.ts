@@ -134,6 +134,8 @@ describe.skipIf(POSTGRES_URL === undefined)('a fleet of three processes on one P
 
       // Another instance finishes it: the candidate is proven and queued for a person.
       await until('the approval request', async () => (await person.policy.approvals.list({ name: 'get_quote' })).length > 0, 90_000);
+      // The request is written inside the job (the gate's step); the job's report comes once the handler returns.
+      await until('the finisher to report', async () => survivors.some((instance) => instance.lines.some((line) => line.startsWith('IMPROVED'))), 30_000, said);
       const finisher = survivors.find((instance) => instance.lines.some((line) => line.startsWith('IMPROVED')));
       expect(finisher?.lines).toContain('IMPROVED queued');
       const [request, ...others] = await person.policy.approvals.list({ name: 'get_quote' });
