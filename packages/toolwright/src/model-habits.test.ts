@@ -87,11 +87,12 @@ describe('a model whose response body stalls after its headers', () => {
   it('ends the turn with MODEL_TIMEOUT within turnTimeoutMs, though the client timeout is a minute, with what the run did', async () => {
     const { agent, server } = await start(
       [call('create_tool', SPEC, [300, 120]), { ...say('690.09'), stallBody: true }],
-      { turnTimeoutMs: 400 },
+      // Long enough for turn 1's real loopback request on a loaded machine (400 ms was not), far below the client's minute.
+      { turnTimeoutMs: 2_000 },
       { timeoutMs: 60_000 },
     );
     const error = await agent.run('Total these fares', { input: FARES }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'MODEL_TIMEOUT', details: { step: 2, turnTimeoutMs: 400 } });
+    expect(error).toMatchObject({ code: 'MODEL_TIMEOUT', details: { step: 2, turnTimeoutMs: 2_000 } });
     expect(server.requests).toHaveLength(2);
     const partial = partialRunOf(error);
     expect(partial).toMatchObject({ failedAtStep: 2, createdTools: ['total_fares'], tokens: { input: 300, output: 120, unknown: true } });
