@@ -126,7 +126,9 @@ describe('prompt evolution in createToolwright', () => {
       expect((await tw.approve(step.refinement.outcome.approvalId, { by: 'ana' })).status).toBe('applied');
       const [canary] = await tw.rollout.experiments({ artifact: 'tool-hints', status: ['running'] });
       expect(canary).toMatchObject({ kind: 'canary', arms: [{ name: 'baseline', version: 1 }, { name: 'candidate', version: 2 }] });
-      const arms = await runTasks(tw, 120, 'canary');
+      // 160 tasks at a half share: sticky assignment hashes the experiment's random id, and 120 now and then left the
+      // candidate under the canary test's 50 calls; 160 give it about 80 (almost five standard deviations above 50).
+      const arms = await runTasks(tw, 160, 'canary');
       expect(arms.get('candidate')?.successes).toBe(arms.get('candidate')?.runs);
       expect(arms.get('baseline')?.successes).toBe(0);
       // Measured benefit: the widening is proposed through the gate, where it waits for a person too.
